@@ -1,0 +1,9 @@
+"""Gmsh geometry builders: layer stacks, simple bodies, surroundings with an open-boundary shell."""
+from .builder import ShellGeometry
+from .shapes import (AIR, BOTTOM_ELECTRODE, OUTER_BOUNDARY, SHELL, TOP_ELECTRODE, Body, CrossSection, Layer,
+                     Surrounding, circle, ellipse, interface_name, rectangle)
+from .stack import BodyGeometry, LayerStack, seed_device
+
+__all__ = ["AIR", "BOTTOM_ELECTRODE", "OUTER_BOUNDARY", "SHELL", "TOP_ELECTRODE", "Body", "BodyGeometry",
+           "CrossSection", "Layer", "LayerStack", "ShellGeometry", "Surrounding", "circle", "ellipse",
+           "interface_name", "rectangle", "seed_device"]

@@ -1,0 +1,90 @@
+"""Validation cases with independent reference answers, shared by tests and benchmarks.
+
+Demagnetizing factors of uniformly magnetized bodies: rectangular prisms against
+Aharoni's closed form (J. Appl. Phys. 83, 3432 (1998)), spheres against 1/3.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from .analytic import prism_demag_factors
+from .constants import MU0
+from .geometry import Body, BodyGeometry, Layer, LayerStack, Surrounding, rectangle
+
+NM = 1e-9
+
+
+@dataclasses.dataclass(frozen=True)
+class DemagCase:
+    """A body, its reference demag factors (Nx, Ny, Nz) and its exact volume [m^3]."""
+
+    shape: str  # "prism" or "sphere"
+    dims: tuple  # edge lengths [m] (prism) or diameter (sphere)
+    N_ref: tuple
+    volume: float
+
+    def geometry(self, h: float, surrounding: Optional[Surrounding] = None, name: Optional[str] = None):
+        """Gmsh geometry of the case with cell size ``h`` [m] in the magnet."""
+        sur = surrounding or Surrounding()
+        tag = name or f"demag_{self.shape}_{'x'.join(f'{d / NM:g}' for d in self.dims)}_h{h / NM:g}"
+        if self.shape == "prism":
+            return LayerStack([Layer("magnet", self.dims[2], "Py", rectangle(self.dims[0], self.dims[1]))],
+                              mesh_size=h, surrounding=sur, name=tag)
+        return BodyGeometry([Body("magnet", "Py", "sphere", (0.0, 0.0, 0.0), (self.dims[0],) * 3)],
+                            mesh_size=h, surrounding=sur, name=tag)
+
+
+def prism_case(lx: float, ly: float, lz: float) -> DemagCase:
+    return DemagCase("prism", (lx, ly, lz), tuple(prism_demag_factors(lx, ly, lz)), lx * ly * lz)
+
+
+def sphere_case(diameter: float) -> DemagCase:
+    return DemagCase("sphere", (diameter,), (1 / 3, 1 / 3, 1 / 3), np.pi * diameter**3 / 6)
+
+
+#: The cases of the foundation issue: cube, 1 x 1 x 0.1, 2 x 1 x 0.5, each layer of the
+#: seed device alone (FM1 128x64x200 nm, spacer-sized 128x64x20 nm, FM2 128x64x60 nm), sphere.
+CASES = {
+    "cube": prism_case(100 * NM, 100 * NM, 100 * NM),
+    "plate_1x1x0.1": prism_case(100 * NM, 100 * NM, 10 * NM),
+    "prism_2x1x0.5": prism_case(200 * NM, 100 * NM, 50 * NM),
+    "seed_FM1": prism_case(128 * NM, 64 * NM, 200 * NM),
+    "seed_spacer": prism_case(128 * NM, 64 * NM, 20 * NM),
+    "seed_FM2": prism_case(128 * NM, 64 * NM, 60 * NM),
+    "sphere": sphere_case(100 * NM),
+}
+
+
+def run_demag_case(case: DemagCase, h: float, comm=None, mesh_dir=Path("meshes"), surrounding=None, **solver_kw):
+    """Mesh ``case`` at cell size ``h`` [m], solve for m along x, y, z.
+
+    Returns a dict with ``N`` (3x3 tensor), ``energy`` (3 energies [J], m along x, y, z),
+    ``dofs``, ``cells`` and ``volume`` (mesh volume of the magnet [m^3]).
+    """
+    from mpi4py import MPI
+
+    from .magnetostatics import StrayField, uniform_magnetization
+
+    comm = comm or MPI.COMM_WORLD
+    geo = case.geometry(h, surrounding)
+    from .geometry.stack import _spec_hash
+    dom = geo.mesh(path=Path(mesh_dir) / f"{geo.name}_{_spec_hash(geo.spec())[:8]}.msh", comm=comm)
+    solver = StrayField(dom, **solver_kw)
+    Ms = dom.materials["magnet"].Ms
+    N = np.empty((3, 3))
+    E = np.empty(3)
+    for j in range(3):
+        solver.solve(uniform_magnetization(solver.Vm, np.eye(3)[j]))
+        N[:, j] = -solver.average_field() / Ms
+        E[j] = solver.energy()
+    return {"N": N, "energy": E, "dofs": solver.num_dofs, "cells": dom.num_cells_global(),
+            "volume": dom.volume("magnet"), "Ms": Ms, "iterations": solver.last_iterations}
+
+
+def energy_reference(case: DemagCase, Ms: float) -> np.ndarray:
+    """(mu0/2) N_i Ms^2 V for m along each axis [J]."""
+    return 0.5 * MU0 * np.asarray(case.N_ref) * Ms**2 * case.volume
