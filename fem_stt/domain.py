@@ -222,9 +222,12 @@ class Domain:
         x = self.mesh.geometry.x
         dofmap = self.mesh.geometry.dofmap
         shell_cells = self.cells(SHELL)
-        other = self.cells([r for r in self.regions if r != SHELL])
-        xs = x[np.unique(dofmap.array.reshape(-1, 4)[shell_cells].ravel())] if len(shell_cells) else np.empty((0, 3))
-        xo = x[np.unique(dofmap.array.reshape(-1, 4)[other].ravel())] if len(other) else np.empty((0, 3))
+        # the shell's inner boundary: vertices shared by shell cells and air cells (or any other cells)
+        other = self.cells(AIR if AIR in self.regions else [r for r in self.regions if r != SHELL])
+        cell_nodes = dofmap.array.reshape(-1, 4)
+        vs = np.unique(cell_nodes[shell_cells].ravel())
+        vo = np.intersect1d(vs, np.unique(cell_nodes[other].ravel()))
+        xs, xo = x[vs], x[vo]
         comm = self.comm
 
         def gmin(a):

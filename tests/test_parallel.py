@@ -1,0 +1,43 @@
+"""Everything that runs in parallel is checked with mpirun -n 2 against the serial result."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def run_mpi(script: Path, *args, n: int = 2, timeout: int = 600) -> dict:
+    cmd = ["mpirun", "-n", str(n), sys.executable, str(script), *map(str, args)]
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    assert p.returncode == 0, f"{' '.join(cmd)} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert len(lines) == 1, p.stdout[-3000:]
+    return json.loads(lines[0][len("RESULT "):])
+
+
+def test_stray_field_two_ranks_equals_serial(mesh_dir):
+    sys.path.insert(0, str(HERE / "mpi"))
+    try:
+        from stray_field_parallel import compute
+    finally:
+        sys.path.pop(0)
+    serial = compute(mesh_dir)
+    par = run_mpi(HERE / "mpi" / "stray_field_parallel.py", mesh_dir)
+    assert par["ranks"] == 2 and serial["ranks"] == 1
+    assert par["dofs"] == serial["dofs"]
+    assert par["energy"] == pytest.approx(serial["energy"], rel=1e-8)
+    for k in ("avg_FM1", "avg_FM2"):
+        scale = np.abs(serial[k]).max()
+        assert np.allclose(par[k], serial[k], rtol=0, atol=1e-7 * scale), k
+    su, pu = np.array(serial["u"]), np.array(par["u"])
+    assert np.all(np.isfinite(su)) and np.all(np.isfinite(pu))
+    assert np.allclose(pu, su, rtol=0, atol=1e-7 * np.abs(su).max())
+    sH, pH = np.array(serial["H"]), np.array(par["H"])
+    assert np.allclose(pH, sH, rtol=0, atol=1e-7 * np.abs(sH).max())
+    assert par["H_norm"] == pytest.approx(serial["H_norm"], rel=1e-8)
