@@ -1,0 +1,59 @@
+"""Output files that ParaView reads, folders that are never overwritten silently, and the demo."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from fem_stt.io import prepare_output_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_output_dir_refuses_to_overwrite(tmp_path):
+    out = prepare_output_dir(tmp_path / "run")
+    (out / "result.csv").write_text("1\n")
+    with pytest.raises(FileExistsError, match="already holds results"):
+        prepare_output_dir(tmp_path / "run")
+    assert (out / "result.csv").read_text() == "1\n"
+    assert prepare_output_dir(tmp_path / "run", overwrite=True) == out
+    a = prepare_output_dir(None, default_root=tmp_path, default_name="x")
+    (a / "f").write_text("")
+    b = prepare_output_dir(None, default_root=tmp_path, default_name="x")
+    assert a != b and a.exists() and b.exists()
+
+
+def test_stray_field_demo_two_ranks(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = tmp_path / "demo"
+    cmd = ["mpirun", "-n", "2", sys.executable, str(ROOT / "demos" / "stray_field.py"), "--mesh-size", "16e-9",
+           "--output", str(out)]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    for f in ("stray_field.xdmf", "stray_field.h5", "stray_field.regions.json", "H_d_axis.png", "H_d_axis.csv",
+              "summary.json"):
+        assert (out / f).is_file(), f
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ranks"] == 2
+    # antiparallel along x: the demagnetizing field opposes m in each layer
+    assert summary["average_H_d_A_per_m"]["FM1"][0] < 0 < summary["average_H_d_A_per_m"]["FM2"][0]
+    # the XDMF's heavy data hold the mesh, the region tags and the three fields
+    with h5py.File(out / "stray_field.h5", "r") as h5:
+        names = []
+        h5.visit(names.append)
+        joined = " ".join(names)
+        for key in ("Mesh", "MeshTags", "Function/m", "Function/u", "Function/H_d"):
+            assert key in joined, (key, names)
+    regions = json.loads((out / "stray_field.regions.json").read_text())
+    assert set(regions["cells"]) == {"FM1", "spacer", "FM2", "air", "shell"}
+    axis = np.loadtxt(out / "H_d_axis.csv", delimiter=",", skiprows=1)
+    assert np.isfinite(axis).all() and axis.shape[1] == 4
+    # running again into the same folder is refused, and nothing is lost
+    before = (out / "summary.json").read_text()
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert p.returncode != 0 and "already holds results" in (p.stdout + p.stderr)
+    assert (out / "summary.json").read_text() == before
