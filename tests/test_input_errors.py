@@ -48,21 +48,16 @@ def test_touching_magnet_message_mentions_gap():
         stack([Layer("a", 10 * NM, "Py", CS)], surrounding=Surrounding(size=(100 * NM, 80 * NM, 80 * NM)))
 
 
-def test_stray_field_needs_a_shell(tmp_path):
+@pytest.mark.parametrize("kind, message", [
+    (dict(with_shell=False), "'shell'"),  # a mesh file without the required physical group
+    (dict(touching=True), "touches the outer boundary"),  # a magnet reaching the outer boundary
+])
+def test_stray_field_mesh_errors(kind, message, tmp_path):
     from test_geometry import _write_user_mesh
-    p = tmp_path / "noshell.msh"
-    _write_user_mesh(p, with_shell=False)
+    p = tmp_path / "user.msh"
+    _write_user_mesh(p, **kind)
     d = Domain.from_msh(p, materials={"free": "Py"}, length_scale=NM)
-    with pytest.raises(MeshError, match="'shell'"):
-        StrayField(d)
-
-
-def test_stray_field_rejects_magnet_on_outer_boundary(tmp_path):
-    from test_geometry import _write_user_mesh
-    p = tmp_path / "touch.msh"
-    _write_user_mesh(p, touching=True)
-    d = Domain.from_msh(p, materials={"free": "Py"}, length_scale=NM)
-    with pytest.raises(MeshError, match="touches the outer boundary"):
+    with pytest.raises(MeshError, match=message):
         StrayField(d)
 
 
