@@ -51,7 +51,7 @@ def main(argv=None):
         dofs = dolfinx.fem.locate_dofs_topological(solver.Vm.sub(0).collapse()[0], 3, domain.cells(region))
         arr[dofs] = direction
     m.x.scatter_forward()
-    H = solver.solve(m)
+    solver.solve(m)
     t3 = time.perf_counter()
     E = solver.energy()
     avg = {r: solver.average_field([r]).tolist() for r in domain.magnetic_regions}

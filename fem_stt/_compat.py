@@ -46,9 +46,6 @@ def assemble_matrix(a, bcs=()):
     return A
 
 
-def create_vector(L):
-    return dolfinx.fem.petsc.create_vector(L)
-
 
 def assemble_vector(L):
     return dolfinx.fem.petsc.assemble_vector(L)
@@ -58,8 +55,8 @@ def locate_dofs_topological(V, dim, entities):
     return dolfinx.fem.locate_dofs_topological(V, dim, entities)
 
 
-def dirichlet_bc(value, dofs, V=None):
-    return dolfinx.fem.dirichletbc(value, dofs, V) if V is not None else dolfinx.fem.dirichletbc(value, dofs)
+def dirichlet_bc(value, dofs, V):
+    return dolfinx.fem.dirichletbc(value, dofs, V)
 
 
 def exterior_facets(mesh) -> np.ndarray:
@@ -67,16 +64,7 @@ def exterior_facets(mesh) -> np.ndarray:
     return dolfinx.mesh.exterior_facet_indices(mesh.topology)
 
 
-def num_owned_cells(mesh) -> int:
-    return mesh.topology.index_map(mesh.topology.dim).size_local
-
 
 def xdmf_file(comm, path, mode="w"):
     from dolfinx.io import XDMFFile
     return XDMFFile(comm, str(path), mode)
-
-
-def interpolation_points(V):
-    """Reference interpolation points of V's element (for Expression)."""
-    el = V.element
-    return el.interpolation_points() if callable(getattr(el, "interpolation_points", None)) else el.interpolation_points

@@ -34,7 +34,6 @@ a mat-vec plus a diagonal scaling for the nodal field.
 from __future__ import annotations
 
 import itertools
-import logging
 from typing import Dict, Optional
 
 import dolfinx
@@ -51,7 +50,6 @@ from .errors import MeshError, ParameterError, SolverError
 from .geometry.builder import ShellGeometry
 from .geometry.shapes import OUTER_BOUNDARY, SHELL
 
-log = logging.getLogger(__name__)
 _counter = itertools.count()
 
 KSP_REASONS = {v: k for k, v in vars(PETSc.KSP.ConvergedReason).items() if isinstance(v, int)}
@@ -160,12 +158,10 @@ class StrayField:
             bfacets = _compat.exterior_facets(mesh)
         bdofs = _compat.locate_dofs_topological(self.V, 2, bfacets)
         self.bc = _compat.dirichlet_bc(PETSc.ScalarType(0.0), bdofs, self.V)
-        self._bc_dofs = bdofs
 
         dxm = domain.measure(mags)
         mt, phi = ufl.TrialFunction(self.Vm), ufl.TestFunction(self.Vm)
-        self._a = _compat.form(a)
-        self.A = _compat.assemble_matrix(self._a, bcs=[self.bc])
+        self.A = _compat.assemble_matrix(_compat.form(a), bcs=[self.bc])
         self.B = _compat.assemble_matrix(_compat.form(self.Ms * ufl.inner(mt, ufl.grad(v)) * dxm))
         self.C = _compat.assemble_matrix(_compat.form(-ufl.inner(ufl.grad(u), phi) * dxm))
         self._inv_lumped = _inverse_lumped_mass(self.Vm, dxm)
@@ -193,7 +189,6 @@ class StrayField:
             opts.delValue(prefix + k)
         self.last_iterations = 0
         self.last_reason = None
-        self._dxm = dxm
 
     @property
     def num_dofs(self) -> int:

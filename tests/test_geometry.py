@@ -111,7 +111,6 @@ def _write_user_mesh(path, unit_nm=True, touching=False, with_shell=True):
             mag = occ.addBox(-20, -20, -20, 40, 40, 200)  # reaches through air and shell
         else:
             mag = occ.addBox(-20, -20, -10, 40, 40, 20)
-        objs = [(3, mag)]
         if with_shell:
             inner = occ.addBox(-60, -60, -60, 120, 120, 120)
             outer = occ.addBox(-120, -120, -120, 240, 240, 240)

@@ -23,7 +23,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..errors import ParameterError, require_positive
+from ..errors import ParameterError
 from ..materials import Material
 from . import builder
 from .shapes import (BOTTOM_ELECTRODE, TOP_ELECTRODE, Body, CrossSection, Layer, Surrounding, interface_name,
