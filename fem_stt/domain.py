@@ -65,17 +65,21 @@ class Domain:
         self.shell = shell
         self.source = source
         self.comm = mesh.comm
-        missing = [r for r in self.regions if r not in NON_MAGNETIC_GROUPS and r not in self.materials]
-        if missing:
-            raise ParameterError("materials", f"region(s) {missing} of {source} have no material; "
-                                 f"give materials={{name: Material or library name}}")
-        unknown = [r for r in self.materials if r not in self.regions]
-        if unknown:
-            raise ParameterError("materials", f"region(s) {unknown} are not cell groups of {source}; "
-                                 f"groups: {sorted(self.regions)}")
+        self._check_materials(self.regions, self.materials, source)
         self.dx = ufl.Measure("dx", domain=mesh, subdomain_data=cell_tags)
         self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=facet_tags)
         self.dS = ufl.Measure("dS", domain=mesh, subdomain_data=facet_tags)
+
+    @staticmethod
+    def _check_materials(regions, materials, source):
+        missing = [r for r in regions if r not in NON_MAGNETIC_GROUPS and r not in materials]
+        if missing:
+            raise ParameterError("materials", f"region(s) {missing} of {source} have no material; "
+                                 f"give materials={{name: Material or library name}}")
+        unknown = [r for r in materials if r not in regions]
+        if unknown:
+            raise ParameterError("materials", f"region(s) {unknown} are not cell groups of {source}; "
+                                 f"groups: {sorted(regions)}")
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -128,6 +132,12 @@ class Domain:
                 gmsh.finalize()
             raise err
         names = comm.bcast(names, root=0)
+        mats = {}
+        for r, d in meta.get("regions", {}).items():
+            mats[r] = Material(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d["material"].items()})
+        for r, m in (materials or {}).items():
+            mats[r] = get_material(m, f"materials['{r}']")
+        cls._check_materials(names[0], mats, path)  # before the (expensive) mesh distribution
         try:
             mesh, ct, ft = _compat.model_to_mesh(gmsh.model, comm, 0, gdim=3)
         finally:
@@ -137,11 +147,6 @@ class Domain:
             mesh.geometry.x[:] *= float(length_scale)
         mesh.name = path.stem
 
-        mats = {}
-        for r, d in meta.get("regions", {}).items():
-            mats[r] = Material(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d["material"].items()})
-        for r, m in (materials or {}).items():
-            mats[r] = get_material(m, f"materials['{r}']")
         shell = ShellGeometry.from_dict(meta["shell"]) if meta.get("shell") and length_scale == 1.0 else None
         dom = cls(mesh, ct, ft, names[0], names[1], mats, shell, path)
         if SHELL in dom.regions and dom.shell is None:
