@@ -235,11 +235,15 @@ class Domain:
         xs, xo = x[vs], x[vo]
         comm = self.comm
 
-        def gmin(a):
-            return comm.allreduce(a.min(axis=0) if len(a) else np.full(3, np.inf), op=MPI.MIN)
+        def gmin(a):  # elementwise over ranks (buffer Allreduce; pickled allreduce is not elementwise)
+            out = np.empty(3)
+            comm.Allreduce(np.ascontiguousarray(a.min(axis=0) if len(a) else np.full(3, np.inf)), out, op=MPI.MIN)
+            return out
 
         def gmax(a):
-            return comm.allreduce(a.max(axis=0) if len(a) else np.full(3, -np.inf), op=MPI.MAX)
+            out = np.empty(3)
+            comm.Allreduce(np.ascontiguousarray(a.max(axis=0) if len(a) else np.full(3, -np.inf)), out, op=MPI.MAX)
+            return out
         lo, hi = np.minimum(gmin(xs), gmin(xo)), np.maximum(gmax(xs), gmax(xo))
         c = 0.5 * (lo + hi)
         b = 0.5 * (hi - lo)

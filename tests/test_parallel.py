@@ -11,7 +11,7 @@ import pytest
 HERE = Path(__file__).parent
 
 
-def run_mpi(script: Path, *args, n: int = 2, timeout: int = 600) -> dict:
+def run_mpi(script: Path, *args, n: int = 2, timeout: int = 300) -> dict:
     cmd = ["mpirun", "-n", str(n), sys.executable, str(script), *map(str, args)]
     env = dict(os.environ, PYTHONPATH=str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -41,3 +41,9 @@ def test_stray_field_two_ranks_equals_serial(mesh_dir):
     sH, pH = np.array(serial["H"]), np.array(par["H"])
     assert np.allclose(pH, sH, rtol=0, atol=1e-7 * np.abs(sH).max())
     assert par["H_norm"] == pytest.approx(serial["H_norm"], rel=1e-8)
+    for res in (serial, par):
+        inferred, built = res["shell_inferred"], res["shell_sidecar"]
+        assert inferred["shape"] == built["shape"] == "box"
+        assert inferred["ratio"] == pytest.approx(built["ratio"], rel=1e-9)
+        assert np.allclose(inferred["inner"], built["inner"], rtol=1e-9)
+        assert np.allclose(inferred["center"], built["center"], rtol=0, atol=1e-9 * max(built["inner"]))

@@ -1,6 +1,7 @@
 """Stray-field quantities on the communicator it is run on; run serially and under mpirun -n 2
 by tests/test_parallel.py, which compares the two. Prints one JSON object on rank 0."""
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import numpy as np
 from mpi4py import MPI
 
 import dolfinx.fem
+from fem_stt.domain import Domain
 from fem_stt.geometry import seed_device
 from fem_stt.io import evaluate_points
 from fem_stt.magnetostatics import StrayField
@@ -29,7 +31,15 @@ def compute(mesh_dir: Path, comm=MPI.COMM_WORLD) -> dict:
     arr /= np.linalg.norm(arr, axis=1)[:, None]
     solver.solve(m)
     H_all = solver.field_outside_shell()
+    # the same mesh as a user's own .msh (no sidecar): the shell is inferred from the vertices
+    user = Path(mesh_dir) / "seed_parallel_user.msh"
+    if comm.rank == 0 and not user.exists():
+        shutil.copy(Path(mesh_dir) / "seed_parallel.msh", user)
+    comm.barrier()
+    user_domain = Domain.from_msh(user, materials={"FM1": "Py", "spacer": "Cu", "FM2": "Py"}, comm=comm)
     return {
+        "shell_sidecar": domain.shell.to_dict(),
+        "shell_inferred": user_domain.shell.to_dict(),
         "ranks": comm.size,
         "dofs": solver.num_dofs,
         "energy": solver.energy(),
