@@ -38,6 +38,11 @@ class Material:
         Uniaxial anisotropy constant [J/m^3]; energy density -K1 (m.u)^2, so K1 > 0 is an easy axis.
     K1_axis : tuple of 3 floats
         Uniaxial axis u (normalized on construction).
+    Kc1 : float
+        Cubic anisotropy constant [J/m^3]; energy density Kc1 (a1^2 a2^2 + a2^2 a3^2 + a3^2 a1^2)
+        with a_i = m.c_i (seed 000, eq. 1.11); Kc1 > 0 makes the cube axes easy.
+    Kc_axes : 2 x 3 floats
+        First two cubic axes c1, c2 (orthonormalized on construction; c3 = c1 x c2).
 
     Raises
     ------
@@ -52,6 +57,8 @@ class Material:
     gamma0: float = GAMMA0
     K1: float = 0.0
     K1_axis: Tuple[float, float, float] = (0.0, 0.0, 1.0)
+    Kc1: float = 0.0
+    Kc_axes: Tuple[Tuple[float, float, float], Tuple[float, float, float]] = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
 
     def __post_init__(self):
         require_nonnegative(f"material '{self.name}'.Ms", self.Ms, "A/m")
@@ -65,6 +72,24 @@ class Material:
         if not n > 0.0:
             raise ParameterError(f"material '{self.name}'.K1_axis", f"must be a non-zero 3-vector, got {self.K1_axis!r}")
         object.__setattr__(self, "K1_axis", tuple(c / n for c in u))
+        if not math.isfinite(float(self.Kc1)):
+            raise ParameterError(f"material '{self.name}'.Kc1", f"must be finite, got {self.Kc1!r}")
+        try:
+            c1 = [float(c) for c in self.Kc_axes[0]]
+            c2 = [float(c) for c in self.Kc_axes[1]]
+            assert len(c1) == 3 and len(c2) == 3
+        except (TypeError, ValueError, IndexError, AssertionError):
+            raise ParameterError(f"material '{self.name}'.Kc_axes", f"must be two 3-vectors, got {self.Kc_axes!r}") from None
+        n1 = math.sqrt(sum(c * c for c in c1))
+        if n1 == 0:
+            raise ParameterError(f"material '{self.name}'.Kc_axes", "c1 must be non-zero")
+        c1 = [c / n1 for c in c1]
+        d = sum(a * b for a, b in zip(c1, c2))
+        c2 = [b - d * a for a, b in zip(c1, c2)]  # Gram-Schmidt
+        n2 = math.sqrt(sum(c * c for c in c2))
+        if n2 < 1e-12:
+            raise ParameterError(f"material '{self.name}'.Kc_axes", "c1 and c2 must not be parallel")
+        object.__setattr__(self, "Kc_axes", (tuple(c1), tuple(c / n2 for c in c2)))
 
     @property
     def magnetic(self) -> bool:

@@ -1,0 +1,363 @@
+r"""Tangent-plane integrator for the Landau-Lifshitz-Gilbert equation.
+
+LLG (Gilbert form, SI; DESIGN.md sec. 1):
+
+    dm/dt = -gamma0 m x H_eff + alpha m x dm/dt,      |m| = 1,
+
+equivalently, for v = dm/dt tangent to m,  alpha v + m x v = gamma0 H_eff,perp.
+
+Scheme (Alouges, Numer. Math. 2008; second order: Alouges, Kritsikis & Toussaint,
+Numer. Math. 2012). With the nodal forces F_i = mu0 (int Ms phi_i) H_eff,i of
+:mod:`fem_stt.llg.field` and lumped weights W_alpha,i = mu0 int Ms alpha/gamma0 phi_i,
+W_gamma,i = mu0 int Ms/gamma0 phi_i, each step finds v_i with v_i . m_i = 0 at every
+magnetic vertex such that, for all tangent phi,
+
+    sum_i (W_alpha,i' v_i + W_gamma,i m_i x v_i) . phi_i + theta k (K_ex v) . phi
+        = (-K_ex m + F_rest(m*, t*)) . phi,
+
+then m_i <- (m_i + k v_i) / |m_i + k v_i|.
+
+- ``order=1``: theta = 1 (default; any theta in [1/2, 1] is unconditionally stable for
+  exchange), m* = m^n, t* = t^n, W_alpha' = W_alpha.  First order in k.
+- ``order=2``: theta = 1/2, explicit terms at the extrapolated midpoint
+  m* = m^n + (k/2)(m^n - m^{n-1})/k_{n-1}, t* = t^n + k/2, and the damping weight
+  corrected by W_alpha,i' = W_alpha,i + (k/2) m_i.F_i. The correction follows from
+  writing the LLG at t^{n+1/2} in the tangent plane of m^n: the projection
+  (m + k v)/|m + k v| = m + k v - (k^2/2)|v|^2 m + O(k^3) reproduces the normal part
+  of the exact chord, m^{n+1/2} x v = m^n x v + O(k^2) since v x v = 0, and the
+  remaining O(k) term -(k/2) gamma0 (m.H) v is moved to the left-hand side (the
+  alpha -> alpha + (k/2) gamma0 m.H modification of Alouges-Kritsikis-Toussaint).
+
+The tangent constraint is imposed by a local orthonormal basis (e1_i, e2_i) per vertex,
+v_i = P_i x_i with P_i = [e1_i e2_i]; the reduced matrix is P^T K_ex P (PETSc PtAP
+with the sparsity pattern re-used) plus the constant 2x2 blocks
+[[W_alpha', -W_gamma], [W_gamma, W_alpha']] (from m x e1 = e2, m x e2 = -e1).
+It is solved by GMRES + block Jacobi/ILU; a step whose largest nodal rotation
+atan(k |v_i|) exceeds ``max_rotation`` (or that is not finite) is rejected and
+retried with k/2.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from typing import Callable, Dict, Optional, Sequence, Union
+
+import dolfinx.fem
+import numpy as np
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from ..errors import ParameterError, SolverError, require_positive
+from ..magnetostatics import KSP_REASONS, StrayField
+from .field import Exchange, LocalTerms, MagneticVertices
+
+log = logging.getLogger(__name__)
+
+
+def tangent_basis(m: np.ndarray):
+    """Orthonormal e1, e2 (each (n, 3)) with e1, e2, m right-handed; m must be unit (zero rows allowed)."""
+    n = len(m)
+    mm = m.copy()
+    zero = np.einsum("ij,ij->i", mm, mm) < 0.5
+    mm[zero] = (0.0, 0.0, 1.0)
+    a = np.zeros_like(mm)
+    a[np.arange(n), np.argmin(np.abs(mm), axis=1)] = 1.0
+    e1 = np.cross(a, mm)
+    e1 /= np.linalg.norm(e1, axis=1)[:, None]
+    e2 = np.cross(mm, e1)
+    return e1, e2
+
+
+class LLG:
+    """Time integration of the LLG equation on the magnetic regions of a Domain.
+
+    Parameters
+    ----------
+    domain : fem_stt.domain.Domain
+    m0 : initial unit magnetization: a 3-vector, a dict region -> 3-vector, or a
+        callable x -> (3, n) array (x has shape (3, n), metres). Normalized; must be
+        non-zero at every magnetic vertex.
+    H_ext : external field [A/m]: None, a 3-vector, or a callable t -> 3-vector.
+    demag : include the stray field (needs the domain's ``air``/``shell``).
+    order : 1 or 2 (see module docstring).
+    theta : implicitness of exchange in [1/2, 1]; default 1 (order 1) or 1/2 (order 2).
+    dt : initial time step [s]; dt_min, dt_max : bounds [s].
+    max_rotation : largest accepted nodal rotation per step [rad], in (0, 1].
+    precession : False drops the m x v term (pure damping, for relaxation).
+    stray_field_options : keyword arguments for :class:`fem_stt.magnetostatics.StrayField`.
+
+    Raises
+    ------
+    ParameterError for invalid parameters or an initial magnetization that is zero at
+    a magnetic vertex; MeshError if ``demag`` and the mesh has no open boundary.
+    """
+
+    def __init__(self, domain, m0, H_ext=None, demag: bool = True, order: int = 2, theta: Optional[float] = None,
+                 dt: float = 1e-13, dt_min: Optional[float] = None, dt_max: Optional[float] = None,
+                 max_rotation: float = 0.05, precession: bool = True, ksp_rtol: float = 1e-10,
+                 stray_field_options: Optional[dict] = None):
+        # ---- validate everything before building operators
+        if order not in (1, 2):
+            raise ParameterError("order", f"must be 1 or 2, got {order!r}")
+        theta = (1.0 if order == 1 else 0.5) if theta is None else theta
+        if not 0.5 <= float(theta) <= 1.0:
+            raise ParameterError("theta", f"must be in [1/2, 1], got {theta!r}")
+        self.dt = require_positive("dt", dt, "s")
+        self.dt_min = require_positive("dt_min", dt_min if dt_min is not None else self.dt * 2.0**-20, "s")
+        self.dt_max = require_positive("dt_max", dt_max if dt_max is not None else max(self.dt, 1e-12), "s")
+        if self.dt_min > self.dt:
+            raise ParameterError("dt_min", f"must be <= dt = {self.dt:g} s, got {self.dt_min:g}")
+        if self.dt_max < self.dt:
+            raise ParameterError("dt_max", f"must be >= dt = {self.dt:g} s, got {self.dt_max:g}")
+        require_positive("max_rotation", max_rotation, "rad")
+        if max_rotation > 1.0:
+            raise ParameterError("max_rotation", f"must be in (0, 1] rad, got {max_rotation!r}")
+        require_positive("ksp_rtol", ksp_rtol)
+        for r in domain.magnetic_regions:
+            mat = domain.materials[r]
+            if mat.Ms <= 0:
+                raise ParameterError(f"materials['{r}'].Ms", f"must be > 0 A/m, got {mat.Ms}")
+        self.order, self.theta, self.max_rotation, self.precession = order, float(theta), float(max_rotation), precession
+        self.domain = domain
+        self.comm = domain.comm
+        self.mv = mv = MagneticVertices(domain)
+        self.local_terms = LocalTerms(mv, H_ext)
+        self.m = dolfinx.fem.Function(mv.Vm, name="m")
+        self._set_m(self.m, m0, "m0")
+
+        # ---- operators, built once
+        self.exchange = Exchange(mv)
+        self.stray = StrayField(domain, Vm=mv.Vm, **(stray_field_options or {})) if demag else None
+        self._m_work = dolfinx.fem.Function(mv.Vm, name="m_work")
+        self.v = dolfinx.fem.Function(mv.Vm, name="v")
+        no, N = mv.n_owned, mv.V1.dofmap.index_map.size_global
+        r0 = mv.V1.dofmap.index_map.local_range[0]
+        gcols = 2 * (r0 + np.arange(no))
+        self._P_indptr = np.arange(0, 2 * 3 * no + 1, 2, dtype=PETSc.IntType)
+        self._P_indices = np.repeat(np.column_stack([gcols, gcols + 1]), 3, axis=0).ravel().astype(PETSc.IntType)
+        self.P = PETSc.Mat().createAIJ(size=((3 * no, 3 * N), (2 * no, 2 * N)), comm=self.comm,
+                                       csr=(self._P_indptr, self._P_indices, np.zeros(6 * no)))
+        self.P.assemble()
+        self._update_P()
+        self.R = self.exchange.K.ptap(self.P)
+        self.LHS = self.R.duplicate(copy=True)
+        rows = 2 * (r0 + np.arange(no))
+        self._L_indptr = np.arange(0, 2 * 2 * no + 1, 2, dtype=PETSc.IntType)
+        self._L_indices = np.repeat(np.column_stack([rows, rows + 1]), 2, axis=0).ravel().astype(PETSc.IntType)
+        inactive = ~mv.active[:no]
+        self._w_alpha = np.where(inactive, 0.0, mv.w_alpha[:no])
+        self._w_gamma = np.where(inactive, 0.0, mv.w_gamma[:no]) if precession else np.zeros(no)
+        # the reduced system is scaled by 1/w_ref (entries O(1)): SI weights on nanometre
+        # meshes are ~1e-31, below the absolute zero-pivot threshold of ILU
+        wsum = mv.owned_sum(np.where(mv.active, mv.w_alpha + mv.w_gamma, 0.0))
+        nact = self.comm.allreduce(int(mv.active[:no].sum()), op=MPI.SUM)
+        self._scale = nact / wsum
+        self._w_alpha[inactive] = 1.0 / self._scale  # identity blocks (after scaling) on non-magnetic vertices
+        self.ksp = PETSc.KSP().create(self.comm)
+        self.ksp.setOperators(self.LHS)
+        self.ksp.setType("gmres")
+        self.ksp.setTolerances(rtol=ksp_rtol, atol=1e-300, max_it=500)
+        self.ksp.getPC().setType("bjacobi" if self.comm.size > 1 else "ilu")
+        self.rhs = self.exchange.K.createVecLeft()
+        self.x = self.R.createVecRight()
+        self.b = self.R.createVecLeft()
+
+        self.t = 0.0
+        self.step_count = 0
+        self.rejected = 0
+        self._m_prev = None
+        self._k_prev = None
+        self.last_rotation = 0.0
+        self.timings = {"stray_field": 0.0, "assembly": 0.0, "linear_solve": 0.0, "update": 0.0}
+
+    # ------------------------------------------------------------------ state
+    def _set_m(self, f, m0, name):
+        mv = self.mv
+        x = mv.Vm.tabulate_dof_coordinates()[: mv.n_local]
+        arr = f.x.array.reshape(-1, 3)
+        if callable(m0):
+            vals = np.asarray(m0(x.T.copy()), dtype=float)
+            if vals.shape != (3, len(x)):
+                raise ParameterError(name, f"callable must return shape (3, n), got {vals.shape}")
+            arr[:] = vals.T
+        elif isinstance(m0, dict):
+            arr[:] = 0.0
+            for r, vec in m0.items():
+                if r not in mv.regions:
+                    raise ParameterError(f"{name}['{r}']", f"not a magnetic region; magnetic: {mv.regions}")
+                dofs = dolfinx.fem.locate_dofs_topological(mv.V1, 3, self.domain.cells(r))
+                arr[dofs] = np.asarray(vec, dtype=float)
+        else:
+            vec = np.asarray(m0, dtype=float)
+            if vec.shape != (3,):
+                raise ParameterError(name, f"must be a 3-vector, a dict region -> 3-vector or a callable, got {m0!r}")
+            arr[:] = vec
+        nrm = np.linalg.norm(arr, axis=1)
+        bad = mv.active & ~(nrm > 1e-12) | ~np.isfinite(nrm)
+        if self.comm.allreduce(int(bad[: mv.n_owned].any()), op=MPI.MAX):
+            i = int(np.flatnonzero(bad)[0]) if bad.any() else None
+            where = f" (e.g. at x = {x[i]})" if i is not None else ""
+            raise ParameterError(name, f"is zero or not finite at a magnetic vertex{where}; |m| must be > 0 everywhere")
+        arr[mv.active] /= nrm[mv.active, None]
+        arr[~mv.active] = 0.0
+        f.x.scatter_forward()
+
+    def set_magnetization(self, m0):
+        """Replace m (same forms as ``m0``); resets the step history used for extrapolation."""
+        self._set_m(self.m, m0, "m")
+        self._m_prev = None
+
+    @property
+    def m_array(self) -> np.ndarray:
+        """Local (owned + ghost) vertex values of m, shape (n_local, 3), 0 off the magnets."""
+        return self.m.x.array.reshape(-1, 3)[: self.mv.n_local]
+
+    def average(self, region: Optional[str] = None) -> np.ndarray:
+        """<m> over a magnetic region (default: all magnetic regions), shape (3,)."""
+        regions = [region] if region else self.mv.regions
+        w = sum(self.mv.region_weights[r] for r in regions)
+        return self.mv.owned_sum(w[:, None] * self.m_array) / self.mv.owned_sum(w)
+
+    # ------------------------------------------------------------------ fields
+    def _update_P(self):
+        e1, e2 = tangent_basis(self.m_array[: self.mv.n_owned])
+        vals = np.stack([e1, e2], axis=2).reshape(-1)  # rows (vertex, component), cols (e1, e2)
+        self.P.setValuesCSR(self._P_indptr, self._P_indices, vals)
+        self.P.assemble()
+
+    def _rest_force(self, m_func, t) -> np.ndarray:
+        """Explicit force (anisotropy, Zeeman, stray field) at m_func, time t; (n_local, 3)."""
+        m = m_func.x.array.reshape(-1, 3)[: self.mv.n_local]
+        F = self.local_terms.force(m, t)
+        if self.stray is not None:
+            import time
+            t0 = time.perf_counter()
+            H = self.stray.solve(m_func).x.array.reshape(-1, 3)[: self.mv.n_local]
+            self.timings["stray_field"] += time.perf_counter() - t0
+            F += self.mv.w_Ms[:, None] * H
+        return F
+
+    def effective_field(self) -> np.ndarray:
+        """Nodal H_eff = F_i / (mu0 int Ms phi_i) [A/m] at the current m, (n_local, 3); 0 off magnets."""
+        F = self._rest_force(self.m, self.t)
+        fex = self.exchange.K.createVecLeft()
+        self.exchange.force(self.m.vector, fex)
+        F[: self.mv.n_owned] += fex.array.reshape(-1, 3)
+        H = np.zeros_like(F)
+        a = self.mv.active
+        H[a] = F[a] / self.mv.w_Ms[a, None]
+        return H[: self.mv.n_owned]
+
+    def max_torque(self) -> float:
+        """max_i |m_i x H_eff,i| over magnetic vertices [A/m] (global)."""
+        H = self.effective_field()
+        tq = np.linalg.norm(np.cross(self.m_array[: self.mv.n_owned], H), axis=1)
+        return self.comm.allreduce(float(tq.max()) if len(tq) else 0.0, op=MPI.MAX)
+
+    def energies(self) -> Dict[str, float]:
+        """Energies [J] of every term at the current m and t, and their sum ``total``."""
+        out = {"exchange": self.exchange.energy(self.m.vector)}
+        out.update(self.local_terms.energies(self.m_array, self.t))
+        if self.stray is not None:
+            self.stray.solve(self.m)
+            out["demag"] = self.stray.energy()
+        out["total"] = sum(out.values())
+        return out
+
+    # ------------------------------------------------------------------ stepping
+    def step(self) -> float:
+        """Advance by one accepted step; returns the step size used [s].
+
+        Raises SolverError (after leaving m at the last good state) if even ``dt_min`` fails.
+        """
+        import time
+        mv, no = self.mv, self.mv.n_owned
+        m = self.m_array
+        self._update_P()
+        tA = time.perf_counter()
+        self.exchange.K.ptap(self.P, result=self.R)
+        self.timings["assembly"] += time.perf_counter() - tA
+        fex = self.rhs  # -K m, owned
+        while True:
+            k = self.dt
+            if self.order == 2 and self._m_prev is not None:
+                mh = m + (0.5 * k / self._k_prev) * (m - self._m_prev)
+                nrm = np.linalg.norm(mh, axis=1)
+                mh[mv.active] /= nrm[mv.active, None]
+                self._m_work.x.array.reshape(-1, 3)[: mv.n_local] = mh
+                F = self._rest_force(self._m_work, self.t + 0.5 * k)
+            elif self.order == 2:
+                F = self._rest_force(self.m, self.t + 0.5 * k)
+            else:
+                F = self._rest_force(self.m, self.t)
+            tA = time.perf_counter()
+            self.exchange.force(self.m.vector, fex)
+            Fo = fex.array.reshape(-1, 3)
+            Fo += F[:no]
+            w_alpha = self._w_alpha.copy()
+            if self.order == 2:
+                w_alpha += 0.5 * k * np.where(mv.active[:no], np.einsum("ij,ij->i", m[:no], Fo), 0.0)
+            self.LHS.zeroEntries()
+            sc = self._scale
+            self.LHS.axpy(sc * self.theta * k, self.R, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            blocks = sc * np.column_stack([w_alpha, -self._w_gamma, self._w_gamma, w_alpha]).ravel()
+            self.LHS.setValuesCSR(self._L_indptr, self._L_indices, blocks, addv=PETSc.InsertMode.ADD_VALUES)
+            self.LHS.assemble()
+            self.P.multTranspose(fex, self.b)
+            self.b.scale(sc)
+            self.timings["assembly"] += time.perf_counter() - tA
+            tS = time.perf_counter()
+            self.ksp.setOperators(self.LHS)
+            self.ksp.solve(self.b, self.x)
+            self.timings["linear_solve"] += time.perf_counter() - tS
+            reason = self.ksp.getConvergedReason()
+            tU = time.perf_counter()
+            ok = reason > 0
+            if ok:
+                self.P.mult(self.x, self.v.vector)
+                self.v.x.scatter_forward()
+                v = self.v.x.array.reshape(-1, 3)[: mv.n_local]
+                rot_local = float(np.max(np.arctan(k * np.linalg.norm(v[:no][mv.active[:no]], axis=1)), initial=0.0))
+                if not np.isfinite(rot_local):
+                    rot_local = math.inf
+                rot = self.comm.allreduce(rot_local, op=MPI.MAX)
+                ok = rot <= self.max_rotation
+            else:
+                rot = math.nan
+                log.debug("tangent-plane GMRES failed: %s", KSP_REASONS.get(reason, reason))
+            if ok:
+                break
+            self.rejected += 1
+            self.timings["update"] += time.perf_counter() - tU
+            if k * 0.5 < self.dt_min:
+                raise SolverError(f"LLG step rejected at t = {self.t:.6e} s even with dt_min = {self.dt_min:g} s "
+                                  f"(rotation {rot:.3g} rad, KSP {KSP_REASONS.get(reason, reason)}); m is the last good state")
+            self.dt = k * 0.5
+        new = m + k * v
+        nrm = np.linalg.norm(new, axis=1)
+        new[mv.active] /= nrm[mv.active, None]
+        new[~mv.active] = 0.0
+        self._m_prev, self._k_prev = m.copy(), k
+        self.m.x.array.reshape(-1, 3)[: mv.n_local] = new
+        self.m.x.scatter_forward()
+        self.t += k
+        self.step_count += 1
+        self.last_rotation = rot
+        if rot < 0.5 * self.max_rotation:
+            self.dt = min(k * 1.5, self.dt_max)
+        self.timings["update"] += time.perf_counter() - tU
+        return k
+
+    def advance(self, t_end: float, callback: Optional[Callable[["LLG"], None]] = None):
+        """Step until t = t_end exactly (the last step is shortened); callback after every step."""
+        if not t_end >= self.t:
+            raise ParameterError("t_end", f"must be >= current time {self.t:g} s, got {t_end!r}")
+        while self.t < t_end * (1 - 1e-12):
+            saved = self.dt
+            if self.t + self.dt > t_end:
+                self.dt = t_end - self.t
+            k = self.step()
+            if k < saved and self.t >= t_end * (1 - 1e-12):
+                self.dt = max(saved, self.dt)  # do not let the clipped last step shrink the next run
+            if callback is not None:
+                callback(self)
