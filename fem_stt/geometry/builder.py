@@ -140,6 +140,7 @@ def _bbox_is_plane(bb, axis, value, tol):
 def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Path, *,
           facet_groups: Optional[Callable] = None, interface_size: Optional[float] = None,
           interface_pairs: Sequence[Tuple[int, int]] = (), extra_metadata: Optional[dict] = None,
+          edge_size: Optional[float] = None,
           shell: Optional[ShellGeometry] = None, verbose: bool = False) -> dict:
     """Mesh ``solids`` (plus air and shell) with Gmsh on the calling process and write ``path``.
 
@@ -152,6 +153,7 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
     path : output ``.msh`` path; the sidecar is ``path.with_suffix('.json')``.
     facet_groups : callable(gmsh, vol_of: dict name->volume tag, unit) -> dict name -> surface tags.
     interface_size : finer cell size [m] near the surfaces returned for names starting with 'interface_'.
+    edge_size : finer cell size [m] near the edges (curves) of the magnets' boundaries.
     """
     import gmsh
 
@@ -264,18 +266,33 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
             f.setNumber(ft, "DistMin", 0.0)
             f.setNumber(ft, "DistMax", (h_far - hmin) / grading + 1e-12)
             fields.append(restrict(ft, air_vols + shell_vols))
-        iface = [t for k, v in facet_sets.items() if k.startswith("interface_") for t in v]
-        if interface_size is not None and iface:
-            hi = interface_size * sc
+        hmax = max(s.mesh_size for s in solids) * sc
+
+        def refine_near(size, surfaces=(), curves=()):
+            """Cell size ``size`` [internal units] near the given entities, grading back to hmax."""
             fd = f.add("Distance")
-            f.setNumbers(fd, "SurfacesList", iface)
+            if surfaces:
+                f.setNumbers(fd, "SurfacesList", list(surfaces))
+            if curves:
+                f.setNumbers(fd, "CurvesList", list(curves))
+                f.setNumber(fd, "NumPointsPerCurve", 200)
             ft = f.add("Threshold")
             f.setNumber(ft, "InField", fd)
-            f.setNumber(ft, "SizeMin", hi)
+            f.setNumber(ft, "SizeMin", size)
             f.setNumber(ft, "SizeMax", 1e22)
-            f.setNumber(ft, "DistMin", hi)
-            f.setNumber(ft, "DistMax", hi + (max(s.mesh_size for s in solids) * sc - hi) / 0.5 + 1e-12)
+            f.setNumber(ft, "DistMin", size)
+            f.setNumber(ft, "DistMax", size + (hmax - size) / 0.5 + 1e-12)
             fields.append(ft)
+
+        iface = [t for k, v in facet_sets.items() if k.startswith("interface_") for t in v]
+        if interface_size is not None and iface:
+            refine_near(interface_size * sc, surfaces=iface)
+        if edge_size is not None:
+            # the stray field of a uniformly magnetized body is singular (log) at its edges:
+            # for thin films most of the demag-factor error sits in a strip along the edges
+            edges = sorted({abs(t) for d, t in gmsh.model.getBoundary([(2, x) for x in magnet_surfs],
+                                                                      combined=False, oriented=False)})
+            refine_near(edge_size * sc, curves=edges)
         fmin = f.add("Min")
         f.setNumbers(fmin, "FieldsList", fields)
         f.setAsBackgroundMesh(fmin)

@@ -23,7 +23,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, require_positive
 from ..materials import Material
 from . import builder
 from .shapes import (BOTTOM_ELECTRODE, TOP_ELECTRODE, Body, CrossSection, Layer, Surrounding, interface_name,
@@ -126,6 +126,9 @@ class LayerStack:
         Default cell size in the layers [m].
     interface_mesh_size : float, optional
         Finer cell size [m] near the interfaces between layers.
+    edge_mesh_size : float, optional
+        Finer cell size [m] near the edges of the layers (where the stray field of a
+        uniformly magnetized body is singular); improves thin-film demag accuracy.
     surrounding : Surrounding or None
         Air region + open-boundary shell (needed for the stray field); ``None`` meshes
         only the stack (enough for transport studies).
@@ -143,9 +146,12 @@ class LayerStack:
     interface_mesh_size: Optional[float] = None
     surrounding: Optional[Surrounding] = dataclasses.field(default_factory=Surrounding)
     name: str = "stack"
+    edge_mesh_size: Optional[float] = None
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
+        if self.edge_mesh_size is not None:
+            require_positive("edge_mesh_size", self.edge_mesh_size, "m")
         mats = validate_layers(self.layers, self.mesh_size, self.interface_mesh_size)
         object.__setattr__(self, "_materials", tuple(mats))
         if self.surrounding is not None and not isinstance(self.surrounding, Surrounding):
@@ -183,6 +189,7 @@ class LayerStack:
                        for lay, m in zip(self.layers, self._materials)],
             "mesh_size": self.mesh_size,
             "interface_mesh_size": self.interface_mesh_size,
+            "edge_mesh_size": self.edge_mesh_size,
             "surrounding": dataclasses.asdict(self.surrounding) if self.surrounding else None,
         }
 
@@ -222,7 +229,7 @@ class LayerStack:
 
         def do(h):
             builder.build(self._solids(), self.surrounding, path, facet_groups=self._facets,
-                          interface_size=self.interface_mesh_size, shell=self._shell,
+                          interface_size=self.interface_mesh_size, edge_size=self.edge_mesh_size, shell=self._shell,
                           extra_metadata={"spec": spec, "spec_hash": h}, verbose=verbose)
         return _write_or_reuse(path, spec, overwrite, do, comm)
 

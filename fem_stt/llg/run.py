@@ -1,0 +1,219 @@
+"""Running an LLG simulation with output: XDMF time series of m, a CSV of scalars,
+a JSON provenance file, and checkpoints from which a run resumes exactly.
+
+Files in the output folder:
+
+- ``m.xdmf`` / ``m.h5``: m (and H_eff when asked) every ``xdmf_every`` steps (ParaView);
+- ``scalars.csv``: t [s], step, dt [s], <m> per magnetic region, energies [J];
+- ``provenance.json``: parameters, materials, mesh, fem_stt/DOLFINx versions, ranks;
+- ``checkpoint.npz``: the state (m, the previous m and step for the second-order
+  extrapolation, the stray-field potential used as the solver's warm start, t, dt,
+  counters), stored by vertex/dof coordinates so a run resumes on any number of ranks.
+
+An output folder that already holds results is refused unless ``overwrite=True`` or
+``resume=True`` (which continues from ``checkpoint.npz``).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import logging
+import os
+import platform
+from pathlib import Path
+from typing import Optional
+
+import dolfinx
+import numpy as np
+from mpi4py import MPI
+
+from .. import __version__
+from ..errors import ParameterError, SolverError
+from ..io import prepare_output_dir, write_json
+from .integrator import LLG
+
+log = logging.getLogger(__name__)
+
+
+def _gather_by_coords(comm, coords: np.ndarray, values: np.ndarray, n_owned: int):
+    """Owned (coords, values) of every rank, on rank 0 (None elsewhere)."""
+    parts = comm.gather((coords[:n_owned], values[:n_owned]), root=0)
+    if comm.rank != 0:
+        return None, None
+    return np.vstack([p[0] for p in parts]), np.vstack([p[1].reshape(len(p[0]), -1) for p in parts])
+
+
+def _scatter_by_coords(coords_local: np.ndarray, coords_saved: np.ndarray, values_saved: np.ndarray, scale: float):
+    from scipy.spatial import cKDTree
+    dist, idx = cKDTree(coords_saved).query(coords_local)
+    if dist.size and dist.max() > 1e-6 * scale:
+        raise ParameterError("resume", "the checkpoint was written for a different mesh")
+    return values_saved[idx]
+
+
+class LLGRun:
+    """Output and checkpointing around an :class:`~fem_stt.llg.integrator.LLG` solver.
+
+    Parameters
+    ----------
+    llg : the solver (its state is overwritten when resuming)
+    output : output folder
+    xdmf_every, csv_every, checkpoint_every : output intervals in accepted steps (> 0)
+    overwrite : allow a folder that already holds results (they are replaced)
+    resume : continue from ``output/checkpoint.npz``
+    parameters : extra entries for provenance.json
+    """
+
+    def __init__(self, llg: LLG, output, xdmf_every: int = 10, csv_every: int = 1, checkpoint_every: int = 100,
+                 overwrite: bool = False, resume: bool = False, parameters: Optional[dict] = None):
+        for name, val in (("xdmf_every", xdmf_every), ("csv_every", csv_every), ("checkpoint_every", checkpoint_every)):
+            if not isinstance(val, (int, np.integer)) or val <= 0:
+                raise ParameterError(name, f"must be a positive integer (steps), got {val!r}")
+        if overwrite and resume:
+            raise ParameterError("resume", "resume and overwrite exclude each other")
+        self.llg = llg
+        self.comm = llg.comm
+        self.xdmf_every, self.csv_every, self.checkpoint_every = int(xdmf_every), int(csv_every), int(checkpoint_every)
+        out = Path(output)
+        if resume:
+            if not (out / "checkpoint.npz").is_file():
+                raise ParameterError("resume", f"no checkpoint.npz in {out}")
+            self.output = out
+            self._load_checkpoint()
+        else:
+            self.output = prepare_output_dir(out, self.comm, overwrite)
+        self._energy_names = list(llg.energies().keys())
+        self._regions = llg.mv.regions
+        header = ["t_s", "step", "dt_s"] + [f"<m{c}>_{r}" for r in self._regions for c in "xyz"] + \
+            [f"E_{k}_J" for k in self._energy_names]
+        self._csv_path = self.output / "scalars.csv"
+        if self.comm.rank == 0:
+            if resume and self._csv_path.is_file():
+                # keep the rows up to the checkpoint: the resumed run rewrites what came after
+                with open(self._csv_path) as f:
+                    rows = [r for r in csv.reader(f)]
+                keep = [rows[0]] + [r for r in rows[1:] if int(r[1]) <= self.llg.step_count]
+                with open(self._csv_path, "w", newline="") as f:
+                    csv.writer(f).writerows(keep)
+            else:
+                with open(self._csv_path, "w", newline="") as f:
+                    csv.writer(f).writerow(header)
+        xname = "m.xdmf" if not resume else f"m_from_step{self.llg.step_count}.xdmf"
+        self._xdmf = dolfinx.io.XDMFFile(self.comm, str(self.output / xname), "w")
+        self._xdmf.write_mesh(llg.domain.mesh)
+        llg.domain.cell_tags.name = "regions"
+        self._xdmf.write_meshtags(llg.domain.cell_tags)
+        self._provenance(parameters or {}, resume)
+        if not resume:
+            self._write_scalars()
+            self._xdmf.write_function(llg.m, llg.t)
+
+    # ------------------------------------------------------------------ files
+    def _provenance(self, parameters, resume):
+        llg = self.llg
+        prov = {
+            "fem_stt_version": __version__, "dolfinx_version": dolfinx.__version__,
+            "python": platform.python_version(), "ranks": self.comm.size,
+            "created_utc": _dt.datetime.utcnow().isoformat(timespec="seconds"),
+            "mesh": str(llg.domain.source), "cells": llg.domain.num_cells_global(),
+            "magnetic_vertices": int(llg.mv.owned_sum(llg.mv.active.astype(float))),
+            "materials": {r: dict(vars(m)) for r, m in llg.domain.materials.items()},
+            "integrator": {"order": llg.order, "theta": llg.theta, "max_rotation": llg.max_rotation,
+                           "dt_min": llg.dt_min, "dt_max": llg.dt_max, "demag": llg.stray is not None},
+            "parameters": parameters,
+        }
+        name = "provenance.json" if not resume else f"provenance_resume_step{llg.step_count}.json"
+        write_json(self.output / name, prov, self.comm)
+
+    def _write_scalars(self):
+        llg = self.llg
+        E = llg.energies()
+        row = [repr(llg.t), llg.step_count, repr(llg.dt)] + [repr(float(v)) for r in self._regions
+                                                            for v in llg.average(r)] + \
+            [repr(E.get(k, 0.0)) for k in self._energy_names]
+        if self.comm.rank == 0:
+            with open(self._csv_path, "a", newline="") as f:
+                csv.writer(f).writerow(row)
+
+    def checkpoint(self):
+        """Write ``checkpoint.npz`` (atomically) with the full integrator state."""
+        llg = self.llg
+        mv = llg.mv
+        xm = mv.Vm.tabulate_dof_coordinates()
+        m_prev = llg._m_prev if llg._m_prev is not None else np.full_like(llg.m_array, np.nan)
+        cm, vals = _gather_by_coords(self.comm, xm, np.hstack([llg.m_array, m_prev]), mv.n_owned)
+        if llg.stray is not None:
+            Vu = llg.stray.V
+            nu = Vu.dofmap.index_map.size_local
+            cu, uvals = _gather_by_coords(self.comm, Vu.tabulate_dof_coordinates(), llg.stray.u.x.array[:, None], nu)
+        else:
+            cu = uvals = np.zeros((0, 3))
+        if self.comm.rank == 0:
+            tmp = self.output / "checkpoint.tmp.npz"
+            np.savez(tmp, coords=cm, m=vals[:, :3], m_prev=vals[:, 3:], u_coords=cu, u=uvals,
+                     t=llg.t, dt=llg.dt, k_prev=llg._k_prev if llg._k_prev is not None else np.nan,
+                     step=llg.step_count, rejected=llg.rejected, has_prev=llg._m_prev is not None)
+            os.replace(tmp, self.output / "checkpoint.npz")
+        self.comm.barrier()
+
+    def _load_checkpoint(self):
+        llg = self.llg
+        mv = llg.mv
+        data = np.load(self.output / "checkpoint.npz")
+        scale = float(np.ptp(data["coords"], axis=0).max())
+        xm = mv.Vm.tabulate_dof_coordinates()[: mv.n_local]
+        llg.m.x.array.reshape(-1, 3)[: mv.n_local] = _scatter_by_coords(xm, data["coords"], data["m"], scale)
+        llg.m.x.scatter_forward()
+        if bool(data["has_prev"]):
+            llg._m_prev = _scatter_by_coords(xm, data["coords"], data["m_prev"], scale)
+            llg._k_prev = float(data["k_prev"])
+        else:
+            llg._m_prev, llg._k_prev = None, None
+        if llg.stray is not None and len(data["u"]):
+            Vu = llg.stray.V
+            xu = Vu.tabulate_dof_coordinates()
+            llg.stray.u.x.array[:] = _scatter_by_coords(xu, data["u_coords"], data["u"], scale)[:, 0]
+        llg.t, llg.dt = float(data["t"]), float(data["dt"])
+        llg.step_count, llg.rejected = int(data["step"]), int(data["rejected"])
+
+    # ------------------------------------------------------------------ running
+    def _after_step(self, llg: LLG):
+        n = llg.step_count
+        if n % self.csv_every == 0:
+            self._write_scalars()
+        if n % self.xdmf_every == 0:
+            self._xdmf.write_function(llg.m, llg.t)
+        if n % self.checkpoint_every == 0:
+            self.checkpoint()
+
+    def run(self, t_end: float, max_steps: Optional[int] = None):
+        """Integrate to ``t_end`` [s] (or stop after ``max_steps`` more steps) with output.
+
+        On a failed step (SolverError) the last good state is checkpointed before the
+        error is re-raised; a final checkpoint is written at the end.
+        """
+        llg = self.llg
+        start = llg.step_count
+
+        def cb(s):
+            self._after_step(s)
+            if max_steps is not None and s.step_count - start >= max_steps:
+                raise _Stop
+        try:
+            llg.advance(t_end, cb)
+        except _Stop:
+            pass
+        except SolverError:
+            self.checkpoint()
+            raise
+        if llg.step_count % self.csv_every != 0:
+            self._write_scalars()
+        self.checkpoint()
+
+    def close(self):
+        self._xdmf.close()
+
+
+class _Stop(Exception):
+    pass
