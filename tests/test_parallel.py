@@ -47,3 +47,20 @@ def test_stray_field_two_ranks_equals_serial(mesh_dir):
         assert inferred["ratio"] == pytest.approx(built["ratio"], rel=1e-9)
         assert np.allclose(inferred["inner"], built["inner"], rtol=1e-9)
         assert np.allclose(inferred["center"], built["center"], rtol=0, atol=1e-9 * max(built["inner"]))
+
+
+def test_llg_two_ranks_equals_serial(mesh_dir):
+    sys.path.insert(0, str(HERE / "mpi"))
+    try:
+        from llg_parallel import compute
+    finally:
+        sys.path.pop(0)
+    serial = compute(mesh_dir)
+    par = run_mpi(HERE / "mpi" / "llg_parallel.py", mesh_dir)
+    assert par["ranks"] == 2
+    assert (par["steps"], par["rejected"]) == (serial["steps"], serial["rejected"])
+    assert par["t"] == pytest.approx(serial["t"], rel=1e-14)
+    for k in ("m_FM1", "m_FM2", "probes"):
+        assert np.allclose(par[k], serial[k], rtol=0, atol=1e-9), k
+    for k, v in serial["energies"].items():
+        assert par["energies"][k] == pytest.approx(v, rel=1e-8, abs=1e-30), k

@@ -1,0 +1,39 @@
+"""LLG trajectory on the communicator it is run on (serial and mpirun -n 2 by tests/test_parallel.py)."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+
+from fem_stt.geometry import Layer, LayerStack, Surrounding, rectangle
+from fem_stt.io import evaluate_points
+from fem_stt.llg import LLG
+from fem_stt.materials import Material
+
+NM = 1e-9
+
+
+def m0(x):
+    return np.vstack([np.cos(x[0] / (15 * NM)), np.sin(x[0] / (15 * NM)), 0.2 + 0 * x[0]])
+
+
+def compute(mesh_dir: Path, comm=MPI.COMM_WORLD) -> dict:
+    mat = Material("p", Ms=8e5, A=1.3e-11, alpha=0.1, K1=1e5, K1_axis=(1, 0, 0))
+    st = LayerStack([Layer("FM1", 6 * NM, mat, rectangle(40 * NM, 20 * NM)), Layer("spacer", 3 * NM, "Cu",
+                     rectangle(40 * NM, 20 * NM)), Layer("FM2", 4 * NM, mat, rectangle(40 * NM, 20 * NM))],
+                    mesh_size=5 * NM, surrounding=Surrounding(padding=0.5), name="llg_parallel")
+    d = st.mesh(path=Path(mesh_dir) / "llg_parallel.msh", comm=comm)
+    s = LLG(d, m0, H_ext=(0, 2e4, 1e4), order=2, dt=1e-13, dt_max=2e-13, ksp_rtol=1e-13,
+            stray_field_options={"rtol": 1e-13})
+    s.advance(3e-12)
+    probes = np.array([[0, 0, 3 * NM], [15 * NM, 5 * NM, 2 * NM], [-10 * NM, -5 * NM, 11 * NM]])
+    return {"ranks": comm.size, "t": s.t, "steps": s.step_count, "rejected": s.rejected,
+            "m_FM1": s.average("FM1").tolist(), "m_FM2": s.average("FM2").tolist(),
+            "energies": s.energies(), "probes": evaluate_points(s.m, probes).tolist()}
+
+
+if __name__ == "__main__":
+    out = compute(Path(sys.argv[1]))
+    if MPI.COMM_WORLD.rank == 0:
+        print("RESULT " + json.dumps(out))
