@@ -88,3 +88,53 @@ def run_demag_case(case: DemagCase, h: float, comm=None, mesh_dir=Path("meshes")
 def energy_reference(case: DemagCase, Ms: float) -> np.ndarray:
     """(mu0/2) N_i Ms^2 V for m along each axis [J]."""
     return 0.5 * MU0 * np.asarray(case.N_ref) * Ms**2 * case.volume
+
+
+# ---------------------------------------------------------------------------- muMAG SP4
+#: muMAG standard problem 4 (https://www.ctcms.nist.gov/~rdm/std4/spec4.html):
+#: permalloy film 500 x 125 x 3 nm, Ms = 8e5 A/m, A = 1.3e-11 J/m, alpha = 0.02.
+SP4_FIELDS_mT = {1: (-24.6, 4.3, 0.0), 2: (-35.5, -6.3, 0.0)}
+SP4_S_STATE = (0.96697, 0.12527, 0.0)  # relaxed <m>, mumax3 (shared/reference/README.md)
+SP4_CROSSING_PS = {1: 138.419, 2: 136.685}  # first zero crossing of <mx>, NIST/OOMMF 1 nm cells
+
+
+def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes"), degree_hint: str = ""):
+    """The SP4 film (region ``film``) with cell size ``h`` [m] in an air box + shell."""
+    from mpi4py import MPI
+    from .geometry.stack import _spec_hash
+    from .materials import Material
+    comm = comm or MPI.COMM_WORLD
+    py = Material("Py_sp4", Ms=8.0e5, A=1.3e-11, alpha=0.02)
+    st = LayerStack([Layer("film", 3 * NM, py, rectangle(500 * NM, 125 * NM))], mesh_size=h,
+                    surrounding=Surrounding(padding=0.2, grading=1.0), name=f"sp4_h{h / NM:g}nm")
+    return st.mesh(path=Path(mesh_dir) / f"{st.name}_{_spec_hash(st.spec())[:8]}.msh", comm=comm)
+
+
+def first_zero_crossing(t: np.ndarray, y: np.ndarray) -> float:
+    """Linearly interpolated time of the first sign change of y(t) (NaN if none)."""
+    s = np.sign(y)
+    idx = np.flatnonzero(s[1:] * s[:-1] < 0)
+    if not len(idx):
+        return float("nan")
+    i = idx[0]
+    return float(t[i] - y[i] * (t[i + 1] - t[i]) / (y[i + 1] - y[i]))
+
+
+def sp4_initial_state(x):
+    """The usual start for relaxing the S-state: m along (1, 0.25, 0.1)."""
+    return np.vstack([np.ones_like(x[0]), 0.25 * np.ones_like(x[0]), 0.1 * np.ones_like(x[0])])
+
+
+def load_oommf_reference(reference_dir: Path, field: int):
+    """OOMMF <m_y>(t) trace of SP4 field 1 or 2 from shared/reference/sp4: (t [s], my), or None.
+
+    The files' time column is in seconds (0 ... 5e-9; shared/reference/README.md says ns).
+    """
+    f = Path(reference_dir) / f"oommf_field{field}_my.csv"
+    if not f.is_file():
+        return None
+    data = np.genfromtxt(f, delimiter=",", skip_header=1)
+    t = data[:, 0]
+    if t.max() > 1e-6:  # a file in ns
+        t = t * 1e-9
+    return t, data[:, 1]

@@ -187,8 +187,9 @@ class LLGRun:
         if n % self.checkpoint_every == 0:
             self.checkpoint()
 
-    def run(self, t_end: float, max_steps: Optional[int] = None):
-        """Integrate to ``t_end`` [s] (or stop after ``max_steps`` more steps) with output.
+    def run(self, t_end: float, max_steps: Optional[int] = None, callback=None):
+        """Integrate to ``t_end`` [s] (or stop after ``max_steps`` more steps) with output;
+        ``callback(llg)`` runs after every step's output.
 
         On a failed step (SolverError) the last good state is checkpointed before the
         error is re-raised; a final checkpoint is written at the end.
@@ -198,6 +199,8 @@ class LLGRun:
 
         def cb(s):
             self._after_step(s)
+            if callback is not None:
+                callback(s)
             if max_steps is not None and s.step_count - start >= max_steps:
                 raise _Stop
         try:
