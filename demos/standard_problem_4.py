@@ -54,7 +54,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     H = np.asarray(SP4_FIELDS_mT[field]) * 1e-3 / MU0
     llg.local_terms.H_ext = lambda t, H=H: H
     llg.timings = {k: 0.0 for k in llg.timings}
-    run = LLGRun(llg, out, xdmf_every=xdmf_every, csv_every=1, checkpoint_every=500,
+    run = LLGRun(llg, out, xdmf_every=xdmf_every, csv_every=1, checkpoint_every=500, energy_every=10,
                  overwrite=True, parameters={"problem": "muMAG SP4", "field": field, "mu0H_mT": SP4_FIELDS_mT[field],
                                              "mesh_size": mesh_size, "potential_degree": degree,
                                              "S_state": s_state, "relax": info})
@@ -74,7 +74,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
                "dofs": {"m_vertices": int(llg.mv.owned_sum(llg.mv.active.astype(float))),
                         "stray_field": llg.stray.num_dofs},
                "S_state": s_state, "relax_iterations": info["iterations"], "relax_s": t_relax, "setup_s": t_setup,
-               "t_end_s": t_end, "steps": llg.step_count, "rejected": llg.rejected, "wall_s": wall,
+               "relax_max_torque_A_per_m": info["max_torque"], "t_end_s": t_end, "steps": llg.step_count, "rejected": llg.rejected, "wall_s": wall,
                "wall_s_1ns": wall * 1e-9 / t_end, "time_split_s": llg.timings}
     if comm.rank == 0:
         rows = np.array([[float(v) for v in r] for r in list(csv.reader(open(out / "scalars.csv")))[1:]])

@@ -60,14 +60,18 @@ class LLGRun:
     llg : the solver (its state is overwritten when resuming)
     output : output folder
     xdmf_every, csv_every, checkpoint_every : output intervals in accepted steps (> 0)
+    energy_every : energies are computed (one extra stray-field solve) on every
+        ``energy_every``-th CSV row and written as ``nan`` on the others
     overwrite : allow a folder that already holds results (they are replaced)
     resume : continue from ``output/checkpoint.npz``
     parameters : extra entries for provenance.json
     """
 
     def __init__(self, llg: LLG, output, xdmf_every: int = 10, csv_every: int = 1, checkpoint_every: int = 100,
-                 overwrite: bool = False, resume: bool = False, parameters: Optional[dict] = None):
-        for name, val in (("xdmf_every", xdmf_every), ("csv_every", csv_every), ("checkpoint_every", checkpoint_every)):
+                 overwrite: bool = False, resume: bool = False, parameters: Optional[dict] = None,
+                 energy_every: int = 1):
+        for name, val in (("xdmf_every", xdmf_every), ("csv_every", csv_every), ("checkpoint_every", checkpoint_every),
+                          ("energy_every", energy_every)):
             if not isinstance(val, (int, np.integer)) or val <= 0:
                 raise ParameterError(name, f"must be a positive integer (steps), got {val!r}")
         if overwrite and resume:
@@ -75,6 +79,7 @@ class LLGRun:
         self.llg = llg
         self.comm = llg.comm
         self.xdmf_every, self.csv_every, self.checkpoint_every = int(xdmf_every), int(csv_every), int(checkpoint_every)
+        self.energy_every = int(energy_every)
         out = Path(output)
         if resume:
             if not (out / "checkpoint.npz").is_file():
@@ -128,7 +133,10 @@ class LLGRun:
 
     def _write_scalars(self):
         llg = self.llg
-        E = llg.energies()
+        if (llg.step_count // self.csv_every) % self.energy_every == 0:
+            E = llg.energies()
+        else:
+            E = {k: float("nan") for k in self._energy_names}
         row = [repr(llg.t), llg.step_count, repr(llg.dt)] + [repr(float(v)) for r in self._regions
                                                             for v in llg.average(r)] + \
             [repr(E.get(k, 0.0)) for k in self._energy_names]
