@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Optional
 
 import dolfinx.fem
 import numpy as np

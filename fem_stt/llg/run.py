@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import json
 import logging
 import os
 import platform
@@ -26,7 +25,6 @@ from typing import Optional
 
 import dolfinx
 import numpy as np
-from mpi4py import MPI
 
 from .. import __version__
 from ..errors import ParameterError, SolverError
