@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Callable, Dict, Optional
 
 import dolfinx.fem
@@ -164,6 +165,7 @@ class LLG:
         self.ksp.setTolerances(rtol=ksp_rtol, atol=1e-300, max_it=500)
         self.ksp.getPC().setType("bjacobi" if self.comm.size > 1 else "ilu")
         self.rhs = self.exchange.K.createVecLeft()
+        self._fwork = self.exchange.K.createVecLeft()
         self.x = self.R.createVecRight()
         self.b = self.R.createVecLeft()
 
@@ -235,7 +237,6 @@ class LLG:
         m = m_func.x.array.reshape(-1, 3)[: self.mv.n_local]
         F = self.local_terms.force(m, t)
         if self.stray is not None:
-            import time
             t0 = time.perf_counter()
             H = self.stray.solve(m_func).x.array.reshape(-1, 3)[: self.mv.n_local]
             self.timings["stray_field"] += time.perf_counter() - t0
@@ -245,9 +246,8 @@ class LLG:
     def effective_field(self) -> np.ndarray:
         """Nodal H_eff = F_i / (mu0 int Ms phi_i) [A/m] at the current m, (n_local, 3); 0 off magnets."""
         F = self._rest_force(self.m, self.t)
-        fex = self.exchange.K.createVecLeft()
-        self.exchange.force(self.m.vector, fex)
-        F[: self.mv.n_owned] += fex.array.reshape(-1, 3)
+        self.exchange.force(self.m.vector, self._fwork)
+        F[: self.mv.n_owned] += self._fwork.array.reshape(-1, 3)
         H = np.zeros_like(F)
         a = self.mv.active
         H[a] = F[a] / self.mv.w_Ms[a, None]
@@ -275,7 +275,6 @@ class LLG:
 
         Raises SolverError (after leaving m at the last good state) if even ``dt_min`` fails.
         """
-        import time
         mv, no = self.mv, self.mv.n_owned
         m = self.m_array
         self._update_P()
@@ -370,10 +369,8 @@ class LLG:
     def _total_force(self, m_func) -> np.ndarray:
         """Nodal force F = -dE/dm (all terms) at m_func, owned vertices, (n_owned, 3) [J]."""
         F = self._rest_force(m_func, self.t)[: self.mv.n_owned]
-        fex = self.exchange.K.createVecLeft()
-        self.exchange.force(m_func.vector, fex)
-        F += fex.array.reshape(-1, 3)
-        fex.destroy()
+        self.exchange.force(m_func.vector, self._fwork)
+        F += self._fwork.array.reshape(-1, 3)
         return F
 
     def relax(self, tol: float = 10.0, max_iterations: int = 5000, max_rotation: float = 0.3,
