@@ -16,6 +16,7 @@ Run:  mpirun -n 2 python demos/standard_problem_4.py --field 1 [--mesh-size 5e-9
 import argparse
 import csv
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -32,9 +33,14 @@ from fem_stt.validation import (SP4_FIELDS_mT, first_zero_crossing, load_oommf_r
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def default_reference_dir() -> Path:
+    """shared/reference/sp4 beside the repository, or $FEM_STT_REFERENCE_DIR/sp4."""
+    env = os.environ.get("FEM_STT_REFERENCE_DIR")
+    return Path(env) / "sp4" if env else ROOT.parent / "shared" / "reference" / "sp4"
+
+
 def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, dt_max=1e-12, relax_tol=20.0,
-            degree=2, xdmf_every=20, mesh_dir=ROOT / "meshes", reference_dir=ROOT.parent / "shared" / "reference" / "sp4",
-            plot=True, comm=MPI.COMM_WORLD):
+            degree=2, xdmf_every=20, mesh_dir=ROOT / "meshes", reference_dir=None, plot=True, comm=MPI.COMM_WORLD):
     """Run SP4; returns the summary dict (also written to summary.json)."""
     log = logging.getLogger("fem_stt.demos.sp4")
     if field not in SP4_FIELDS_mT:
@@ -81,7 +87,9 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
         t, mx, my = rows[:, 0], rows[:, 3], rows[:, 4]
         summary["crossing_ps"] = first_zero_crossing(t, mx) * 1e12
         summary["crossing_my_ps"] = first_zero_crossing(t, my) * 1e12
-        ref = load_oommf_reference(Path(reference_dir), field)
+        ref = load_oommf_reference(Path(reference_dir or default_reference_dir()), field)
+        if ref is None:
+            log.warning("no OOMMF reference trace in %s: the comparison is skipped", reference_dir or default_reference_dir())
         if ref is not None:
             sel = ref[0] <= min(0.3e-9, t[-1])
             summary["my_rms_vs_oommf_0_0.3ns"] = float(np.sqrt(np.mean((np.interp(ref[0][sel], t, my)

@@ -36,6 +36,8 @@ def test_sp4_reduced_two_ranks(tmp_path):
     assert abs(s["S_state"][1] - SP4_S_STATE[1]) < 0.04
     assert abs(s["S_state"][2]) < 1e-3
     assert s["crossing_ps"] == pytest.approx(SP4_CROSSING_PS[1], rel=0.03)
+    assert "my_rms_vs_oommf_0_0.3ns" in s, ("OOMMF trace not found: shared/reference/sp4 beside the repository "
+                                            "or $FEM_STT_REFERENCE_DIR/sp4")
     assert s["my_rms_vs_oommf_0_0.3ns"] < 0.05  # over 0 ... 0.16 ns here
     for f in ("m.xdmf", "scalars.csv", "provenance.json", "checkpoint.npz", "sp4_field1.png"):
         assert (out / f).is_file(), f
