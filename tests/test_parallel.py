@@ -21,14 +21,19 @@ def run_mpi(script: Path, *args, n: int = 2, timeout: int = 300) -> dict:
     return json.loads(lines[0][len("RESULT "):])
 
 
-def test_stray_field_two_ranks_equals_serial(mesh_dir):
+def serial_and_parallel(script: str, mesh_dir):
+    """Run tests/mpi/<script>.py's compute() in this process and under mpirun -n 2."""
+    import importlib
     sys.path.insert(0, str(HERE / "mpi"))
     try:
-        from stray_field_parallel import compute
+        compute = importlib.import_module(script).compute
     finally:
         sys.path.pop(0)
-    serial = compute(mesh_dir)
-    par = run_mpi(HERE / "mpi" / "stray_field_parallel.py", mesh_dir)
+    return compute(mesh_dir), run_mpi(HERE / "mpi" / f"{script}.py", mesh_dir)
+
+
+def test_stray_field_two_ranks_equals_serial(mesh_dir):
+    serial, par = serial_and_parallel("stray_field_parallel", mesh_dir)
     assert par["ranks"] == 2 and serial["ranks"] == 1
     assert par["dofs"] == serial["dofs"]
     assert par["energy"] == pytest.approx(serial["energy"], rel=1e-8)
@@ -50,13 +55,7 @@ def test_stray_field_two_ranks_equals_serial(mesh_dir):
 
 
 def test_llg_two_ranks_equals_serial(mesh_dir):
-    sys.path.insert(0, str(HERE / "mpi"))
-    try:
-        from llg_parallel import compute
-    finally:
-        sys.path.pop(0)
-    serial = compute(mesh_dir)
-    par = run_mpi(HERE / "mpi" / "llg_parallel.py", mesh_dir)
+    serial, par = serial_and_parallel("llg_parallel", mesh_dir)
     assert par["ranks"] == 2
     assert (par["steps"], par["rejected"]) == (serial["steps"], serial["rejected"])
     assert par["t"] == pytest.approx(serial["t"], rel=1e-14)
