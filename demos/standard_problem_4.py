@@ -58,7 +58,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     log.info("S-state <m> = %s (%d BB iterations, max torque %.3g A/m, %.1f s)", np.round(s_state, 5),
              info["iterations"], info["max_torque"], t_relax)
     H = np.asarray(SP4_FIELDS_mT[field]) * 1e-3 / MU0
-    llg.local_terms.H_ext = lambda t, H=H: H
+    llg.set_external_field(H)
     llg.timings = {k: 0.0 for k in llg.timings}
     run = LLGRun(llg, out, xdmf_every=xdmf_every, csv_every=1, checkpoint_every=500, energy_every=10,
                  overwrite=True, parameters={"problem": "muMAG SP4", "field": field, "mu0H_mT": SP4_FIELDS_mT[field],

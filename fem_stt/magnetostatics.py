@@ -283,10 +283,11 @@ def uniform_magnetization(Vm, direction) -> dolfinx.fem.Function:
     return m
 
 
-def demag_tensor(solver: StrayField, regions=None) -> np.ndarray:
+def demag_tensor(solver: StrayField, regions=None, return_energies: bool = False):
     """Demagnetizing tensor N (3x3): column j = -<H_d>/Ms for m uniform along e_j.
 
     Requires one Ms on ``regions``; see Aharoni, J. Appl. Phys. 83, 3432 (1998) for prisms.
+    With ``return_energies`` also returns the demag energies [J] for m along x, y, z, shape (3,).
     """
     regions = regions or solver.magnetic_regions
     Ms = {solver.domain.materials[r].Ms for r in regions}
@@ -294,7 +295,9 @@ def demag_tensor(solver: StrayField, regions=None) -> np.ndarray:
         raise ValueError(f"demag_tensor needs one Ms over regions {regions}, got {sorted(Ms)}")
     Ms = Ms.pop()
     N = np.empty((3, 3))
+    E = np.empty(3)
     for j in range(3):
         solver.solve(uniform_magnetization(solver.Vm, np.eye(3)[j]))
         N[:, j] = -solver.average_field(regions) / Ms
-    return N
+        E[j] = solver.energy()
+    return (N, E) if return_energies else N

@@ -67,7 +67,7 @@ def run_demag_case(case: DemagCase, h: float, comm=None, mesh_dir=Path("meshes")
     """
     from mpi4py import MPI
 
-    from .magnetostatics import StrayField, uniform_magnetization
+    from .magnetostatics import StrayField, demag_tensor
 
     comm = comm or MPI.COMM_WORLD
     geo = case.geometry(h, surrounding)
@@ -75,12 +75,7 @@ def run_demag_case(case: DemagCase, h: float, comm=None, mesh_dir=Path("meshes")
     dom = geo.mesh(path=Path(mesh_dir) / f"{geo.name}_{_spec_hash(geo.spec())[:8]}.msh", comm=comm)
     solver = StrayField(dom, **solver_kw)
     Ms = dom.materials["magnet"].Ms
-    N = np.empty((3, 3))
-    E = np.empty(3)
-    for j in range(3):
-        solver.solve(uniform_magnetization(solver.Vm, np.eye(3)[j]))
-        N[:, j] = -solver.average_field() / Ms
-        E[j] = solver.energy()
+    N, E = demag_tensor(solver, return_energies=True)
     return {"N": N, "energy": E, "dofs": solver.num_dofs, "cells": dom.num_cells_global(),
             "volume": dom.volume("magnet"), "Ms": Ms, "iterations": solver.last_iterations}
 
@@ -98,7 +93,7 @@ SP4_S_STATE = (0.96697, 0.12527, 0.0)  # relaxed <m>, mumax3 (shared/reference/R
 SP4_CROSSING_PS = {1: 138.419, 2: 136.685}  # first zero crossing of <mx>, NIST/OOMMF 1 nm cells
 
 
-def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes"), degree_hint: str = ""):
+def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes")):
     """The SP4 film (region ``film``) with cell size ``h`` [m] in an air box + shell."""
     from mpi4py import MPI
     from .geometry.stack import _spec_hash

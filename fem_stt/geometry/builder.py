@@ -139,7 +139,7 @@ def _bbox_is_plane(bb, axis, value, tol):
 
 def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Path, *,
           facet_groups: Optional[Callable] = None, interface_size: Optional[float] = None,
-          interface_pairs: Sequence[Tuple[int, int]] = (), extra_metadata: Optional[dict] = None,
+          extra_metadata: Optional[dict] = None,
           edge_size: Optional[float] = None,
           shell: Optional[ShellGeometry] = None, verbose: bool = False) -> dict:
     """Mesh ``solids`` (plus air and shell) with Gmsh on the calling process and write ``path``.

@@ -114,8 +114,39 @@ def _write_or_reuse(path: Path, spec: dict, overwrite: bool, build_fn, comm) -> 
     return path
 
 
+class _Meshable:
+    """``build`` and ``mesh`` shared by the geometry descriptions (subclasses give ``_solids``,
+    ``spec``, ``surrounding``, ``_shell``, ``name`` and ``_builder_kwargs``)."""
+
+    def build(self, path: Union[str, Path, None] = None, comm=None, overwrite: bool = False,
+              verbose: bool = False) -> Path:
+        """Mesh with Gmsh on rank 0 and write ``path`` (default ``meshes/<name>.msh``).
+
+        A file already holding the mesh of the same specification is re-used; a file
+        holding a different mesh raises ``FileExistsError`` unless ``overwrite=True``.
+        Returns the path on every rank.
+        """
+        from mpi4py import MPI
+        comm = comm or MPI.COMM_WORLD
+        path = Path(path) if path is not None else DEFAULT_MESH_DIR / f"{self.name}.msh"
+        spec = self.spec()
+
+        def do(h):
+            builder.build(self._solids(), self.surrounding, path, shell=self._shell,
+                          extra_metadata={"spec": spec, "spec_hash": h}, verbose=verbose, **self._builder_kwargs())
+        return _write_or_reuse(path, spec, overwrite, do, comm)
+
+    def mesh(self, path=None, comm=None, overwrite: bool = False):
+        """Build (or re-use) the mesh and load it: returns a :class:`fem_stt.domain.Domain`."""
+        from mpi4py import MPI
+
+        from ..domain import Domain
+        comm = comm or MPI.COMM_WORLD
+        return Domain.from_msh(self.build(path, comm=comm, overwrite=overwrite), comm=comm)
+
+
 @dataclasses.dataclass(frozen=True)
-class LayerStack:
+class LayerStack(_Meshable):
     """Ordered layers along z, bottom first (see module docstring for the physical groups).
 
     Parameters
@@ -214,36 +245,13 @@ class LayerStack:
             groups[interface_name(names[i], names[i + 1])] = sorted(bnd(names[i]) & bnd(names[i + 1]))
         return groups
 
-    def build(self, path: Union[str, Path, None] = None, comm=None, overwrite: bool = False,
-              verbose: bool = False) -> Path:
-        """Mesh the stack with Gmsh on rank 0 and write ``path`` (default ``meshes/<name>.msh``).
-
-        A file already holding the mesh of the same specification is re-used; a file
-        holding a different mesh raises ``FileExistsError`` unless ``overwrite=True``.
-        Returns the path on every rank.
-        """
-        from mpi4py import MPI
-        comm = comm or MPI.COMM_WORLD
-        path = Path(path) if path is not None else DEFAULT_MESH_DIR / f"{self.name}.msh"
-        spec = self.spec()
-
-        def do(h):
-            builder.build(self._solids(), self.surrounding, path, facet_groups=self._facets,
-                          interface_size=self.interface_mesh_size, edge_size=self.edge_mesh_size, shell=self._shell,
-                          extra_metadata={"spec": spec, "spec_hash": h}, verbose=verbose)
-        return _write_or_reuse(path, spec, overwrite, do, comm)
-
-    def mesh(self, path=None, comm=None, overwrite: bool = False):
-        """Build (or re-use) the mesh and load it: returns a :class:`fem_stt.domain.Domain`."""
-        from ..domain import Domain
-        from mpi4py import MPI
-        comm = comm or MPI.COMM_WORLD
-        p = self.build(path, comm=comm, overwrite=overwrite)
-        return Domain.from_msh(p, comm=comm)
+    def _builder_kwargs(self) -> dict:
+        return {"facet_groups": self._facets, "interface_size": self.interface_mesh_size,
+                "edge_size": self.edge_mesh_size}
 
 
 @dataclasses.dataclass(frozen=True)
-class BodyGeometry:
+class BodyGeometry(_Meshable):
     """Simple bodies (boxes, spheres, ellipsoids) in a surrounding region; see :class:`Body`."""
 
     bodies: Sequence[Body]
@@ -270,24 +278,8 @@ class BodyGeometry:
                 "mesh_size": self.mesh_size,
                 "surrounding": dataclasses.asdict(self.surrounding) if self.surrounding else None}
 
-    def build(self, path=None, comm=None, overwrite: bool = False, verbose: bool = False) -> Path:
-        """As :meth:`LayerStack.build`."""
-        from mpi4py import MPI
-        comm = comm or MPI.COMM_WORLD
-        path = Path(path) if path is not None else DEFAULT_MESH_DIR / f"{self.name}.msh"
-        spec = self.spec()
-
-        def do(h):
-            builder.build(self._solids(), self.surrounding, path, shell=self._shell,
-                          extra_metadata={"spec": spec, "spec_hash": h}, verbose=verbose)
-        return _write_or_reuse(path, spec, overwrite, do, comm)
-
-    def mesh(self, path=None, comm=None, overwrite: bool = False):
-        """Build (or re-use) the mesh and load it as a :class:`fem_stt.domain.Domain`."""
-        from ..domain import Domain
-        from mpi4py import MPI
-        comm = comm or MPI.COMM_WORLD
-        return Domain.from_msh(self.build(path, comm=comm, overwrite=overwrite), comm=comm)
+    def _builder_kwargs(self) -> dict:
+        return {}
 
 
 def seed_device(mesh_size: float = 8e-9, ferromagnet: Union[str, Material] = "Py",

@@ -148,15 +148,17 @@ class LocalTerms:
             if mat.Kc1 != 0.0:
                 c1, c2 = np.asarray(mat.Kc_axes[0]), np.asarray(mat.Kc_axes[1])
                 self.cubic.append((mat.Kc1 * w, np.vstack([c1, c2, np.cross(c1, c2)])))
-        if H_ext is None:
-            self.H_ext = None
-        elif callable(H_ext):
+        self.set_field(H_ext)
+
+    def set_field(self, H_ext):
+        """None, a constant 3-vector [A/m], or a callable t -> 3-vector (checked when called)."""
+        if H_ext is None or callable(H_ext):
             self.H_ext = H_ext
-        else:
-            h = np.asarray(H_ext, dtype=float)
-            if h.shape != (3,) or not np.all(np.isfinite(h)):
-                raise ParameterError("H_ext", f"must be 3 finite numbers [A/m] or a function t -> 3 numbers, got {H_ext!r}")
-            self.H_ext = lambda t, h=h: h
+            return
+        h = np.asarray(H_ext, dtype=float)
+        if h.shape != (3,) or not np.all(np.isfinite(h)):
+            raise ParameterError("H_ext", f"must be 3 finite numbers [A/m] or a function t -> 3 numbers, got {H_ext!r}")
+        self.H_ext = lambda t, h=h: h
 
     def field_at(self, t: float) -> Optional[np.ndarray]:
         if self.H_ext is None:

@@ -209,6 +209,29 @@ class LLG:
         arr[~mv.active] = 0.0
         f.x.scatter_forward()
 
+    def set_external_field(self, H_ext):
+        """Replace the external field (None, a 3-vector [A/m] or a callable t -> 3-vector); validated."""
+        self.local_terms.set_field(H_ext)
+
+    def get_state(self) -> dict:
+        """Everything a restart needs, as local arrays: m and the previous m (n_local, 3), the
+        stray-field potential used as the warm start, t, dt, k_prev, step and rejection counters."""
+        return {"m": self.m_array.copy(),
+                "m_prev": None if self._m_prev is None else self._m_prev.copy(), "k_prev": self._k_prev,
+                "u": None if self.stray is None else self.stray.u.x.array.copy(),
+                "t": self.t, "dt": self.dt, "step": self.step_count, "rejected": self.rejected}
+
+    def set_state(self, state: dict):
+        """Inverse of :meth:`get_state` (arrays in this rank's local numbering)."""
+        self.m.x.array.reshape(-1, 3)[: self.mv.n_local] = state["m"]
+        self.m.x.scatter_forward()
+        self._m_prev = None if state.get("m_prev") is None else np.array(state["m_prev"])
+        self._k_prev = None if self._m_prev is None else float(state["k_prev"])
+        if self.stray is not None and state.get("u") is not None:
+            self.stray.u.x.array[:] = state["u"]
+        self.t, self.dt = float(state["t"]), float(state["dt"])
+        self.step_count, self.rejected = int(state["step"]), int(state["rejected"])
+
     def set_magnetization(self, m0):
         """Replace m (same forms as ``m0``); resets the step history used for extrapolation."""
         self._set_m(self.m, m0, "m")
@@ -244,14 +267,12 @@ class LLG:
         return F
 
     def effective_field(self) -> np.ndarray:
-        """Nodal H_eff = F_i / (mu0 int Ms phi_i) [A/m] at the current m, (n_local, 3); 0 off magnets."""
-        F = self._rest_force(self.m, self.t)
-        self.exchange.force(self.m.vector, self._fwork)
-        F[: self.mv.n_owned] += self._fwork.array.reshape(-1, 3)
+        """Nodal H_eff = F_i / (mu0 int Ms phi_i) [A/m] at the current m, (n_owned, 3); 0 off magnets."""
+        F = self._total_force(self.m)
+        a = self.mv.active[: self.mv.n_owned]
         H = np.zeros_like(F)
-        a = self.mv.active
-        H[a] = F[a] / self.mv.w_Ms[a, None]
-        return H[: self.mv.n_owned]
+        H[a] = F[a] / self.mv.w_Ms[: self.mv.n_owned][a, None]
+        return H
 
     def max_torque(self) -> float:
         """max_i |m_i x H_eff,i| over magnetic vertices [A/m] (global)."""
@@ -280,24 +301,26 @@ class LLG:
         self._update_P()
         tA = time.perf_counter()
         self.exchange.K.ptap(self.P, result=self.R)
+        self.exchange.force(self.m.vector, self._fwork)  # -K m: m does not change across retries
+        f_ex = self._fwork.array.reshape(-1, 3).copy()
         self.timings["assembly"] += time.perf_counter() - tA
-        fex = self.rhs  # -K m, owned
+        F_order1 = self._rest_force(self.m, self.t) if self.order == 1 else None  # nor does it for order 1
+        fex = self.rhs
         while True:
             k = self.dt
-            if self.order == 2 and self._m_prev is not None:
+            if self.order == 1:
+                F = F_order1
+            elif self._m_prev is not None:
                 mh = m + (0.5 * k / self._k_prev) * (m - self._m_prev)
                 nrm = np.linalg.norm(mh, axis=1)
                 mh[mv.active] /= nrm[mv.active, None]
                 self._m_work.x.array.reshape(-1, 3)[: mv.n_local] = mh
                 F = self._rest_force(self._m_work, self.t + 0.5 * k)
-            elif self.order == 2:
+            else:  # order 2, first step: no history to extrapolate from
                 F = self._rest_force(self.m, self.t + 0.5 * k)
-            else:
-                F = self._rest_force(self.m, self.t)
             tA = time.perf_counter()
-            self.exchange.force(self.m.vector, fex)
             Fo = fex.array.reshape(-1, 3)
-            Fo += F[:no]
+            Fo[:] = f_ex + F[:no]
             w_alpha = self._w_alpha.copy()
             if self.order == 2:
                 w_alpha += 0.5 * k * np.where(mv.active[:no], np.einsum("ij,ij->i", m[:no], Fo), 0.0)
@@ -311,8 +334,7 @@ class LLG:
             self.b.scale(sc)
             self.timings["assembly"] += time.perf_counter() - tA
             tS = time.perf_counter()
-            self.ksp.setOperators(self.LHS)
-            self.ksp.solve(self.b, self.x)
+            self.ksp.solve(self.b, self.x)  # PETSc sees the changed LHS values and redoes the ILU
             self.timings["linear_solve"] += time.perf_counter() - tS
             reason = self.ksp.getConvergedReason()
             tU = time.perf_counter()

@@ -143,45 +143,40 @@ class LLGRun:
                 csv.writer(f).writerow(row)
 
     def checkpoint(self):
-        """Write ``checkpoint.npz`` (atomically) with the full integrator state."""
-        llg = self.llg
-        mv = llg.mv
-        xm = mv.Vm.tabulate_dof_coordinates()
-        m_prev = llg._m_prev if llg._m_prev is not None else np.full_like(llg.m_array, np.nan)
-        cm, vals = _gather_by_coords(self.comm, xm, np.hstack([llg.m_array, m_prev]), mv.n_owned)
-        if llg.stray is not None:
+        """Write ``checkpoint.npz`` (atomically) with :meth:`LLG.get_state`, keyed by dof coordinates."""
+        llg, mv = self.llg, self.llg.mv
+        st = llg.get_state()
+        m_prev = st["m_prev"] if st["m_prev"] is not None else np.full_like(st["m"], np.nan)
+        cm, vals = _gather_by_coords(self.comm, mv.Vm.tabulate_dof_coordinates(), np.hstack([st["m"], m_prev]),
+                                     mv.n_owned)
+        if st["u"] is not None:
             Vu = llg.stray.V
-            nu = Vu.dofmap.index_map.size_local
-            cu, uvals = _gather_by_coords(self.comm, Vu.tabulate_dof_coordinates(), llg.stray.u.x.array[:, None], nu)
+            cu, uvals = _gather_by_coords(self.comm, Vu.tabulate_dof_coordinates(), st["u"][:, None],
+                                          Vu.dofmap.index_map.size_local)
         else:
             cu = uvals = np.zeros((0, 3))
         if self.comm.rank == 0:
             tmp = self.output / "checkpoint.tmp.npz"
             np.savez(tmp, coords=cm, m=vals[:, :3], m_prev=vals[:, 3:], u_coords=cu, u=uvals,
-                     t=llg.t, dt=llg.dt, k_prev=llg._k_prev if llg._k_prev is not None else np.nan,
-                     step=llg.step_count, rejected=llg.rejected, has_prev=llg._m_prev is not None)
+                     t=st["t"], dt=st["dt"], k_prev=st["k_prev"] if st["k_prev"] is not None else np.nan,
+                     step=st["step"], rejected=st["rejected"], has_prev=st["m_prev"] is not None)
             os.replace(tmp, self.output / "checkpoint.npz")
         self.comm.barrier()
 
     def _load_checkpoint(self):
-        llg = self.llg
-        mv = llg.mv
+        llg, mv = self.llg, self.llg.mv
         data = np.load(self.output / "checkpoint.npz")
         scale = float(np.ptp(data["coords"], axis=0).max())
         xm = mv.Vm.tabulate_dof_coordinates()[: mv.n_local]
-        llg.m.x.array.reshape(-1, 3)[: mv.n_local] = _scatter_by_coords(xm, data["coords"], data["m"], scale)
-        llg.m.x.scatter_forward()
-        if bool(data["has_prev"]):
-            llg._m_prev = _scatter_by_coords(xm, data["coords"], data["m_prev"], scale)
-            llg._k_prev = float(data["k_prev"])
-        else:
-            llg._m_prev, llg._k_prev = None, None
+        u = None
         if llg.stray is not None and len(data["u"]):
-            Vu = llg.stray.V
-            xu = Vu.tabulate_dof_coordinates()
-            llg.stray.u.x.array[:] = _scatter_by_coords(xu, data["u_coords"], data["u"], scale)[:, 0]
-        llg.t, llg.dt = float(data["t"]), float(data["dt"])
-        llg.step_count, llg.rejected = int(data["step"]), int(data["rejected"])
+            xu = llg.stray.V.tabulate_dof_coordinates()
+            u = _scatter_by_coords(xu, data["u_coords"], data["u"], scale)[:, 0]
+        has_prev = bool(data["has_prev"])
+        llg.set_state({"m": _scatter_by_coords(xm, data["coords"], data["m"], scale),
+                       "m_prev": _scatter_by_coords(xm, data["coords"], data["m_prev"], scale) if has_prev else None,
+                       "k_prev": float(data["k_prev"]), "u": u, "t": float(data["t"]), "dt": float(data["dt"]),
+                       "step": int(data["step"]), "rejected": int(data["rejected"])})
 
     # ------------------------------------------------------------------ running
     def _after_step(self, llg: LLG):
