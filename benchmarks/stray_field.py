@@ -11,13 +11,12 @@ Run:  python benchmarks/stray_field.py [--h 12e-9 7e-9] [--ranks 1 2]
 """
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _mpi import ROOT, run_worker  # noqa: E402
 
 
 def worker(h: float, repeat: int, mesh_dir: Path, petsc: dict):
@@ -76,20 +75,11 @@ def main():
     if a.worker is not None:
         worker(a.worker, a.repeat, Path(a.mesh_dir), json.loads(a.petsc))
         return
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     for h in a.h:
         times = {}
         for n in a.ranks:
-            cmd = ["mpirun", "-n", str(n), sys.executable, __file__, "--worker", repr(h), "--repeat", str(a.repeat),
-                   "--mesh-dir", a.mesh_dir, "--petsc", a.petsc]
-            p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if p.returncode != 0:
-                sys.stderr.write(p.stdout[-2000:] + p.stderr[-2000:])
-                raise SystemExit(p.returncode)
-            line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")][0][7:]
-            print(line, flush=True)
-            times[n] = json.loads(line)["solve_s"]
+            times[n] = run_worker(__file__, n, ["--worker", repr(h), "--repeat", a.repeat, "--mesh-dir", a.mesh_dir,
+                                                "--petsc", a.petsc])["solve_s"]
         if 1 in times and 2 in times:
             print(json.dumps({"benchmark": "stray_field", "h_nm": h * 1e9,
                               "speedup_2_over_1": round(times[1] / times[2], 3)}), flush=True)

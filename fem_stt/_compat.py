@@ -11,6 +11,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.mesh
 import numpy as np
+from petsc4py import PETSc
 
 DOLFINX_VERSION = tuple(int(x) for x in dolfinx.__version__.split(".")[:2])
 
@@ -49,6 +50,30 @@ def assemble_matrix(a, bcs=()):
 
 def assemble_vector(L):
     return dolfinx.fem.petsc.assemble_vector(L)
+
+
+def create_matrix(a):
+    """Matrix with the sparsity of the compiled form ``a`` (values unset)."""
+    return dolfinx.fem.petsc.create_matrix(a)
+
+
+def assemble_matrix_into(A, a, bcs=()):
+    """Re-assemble ``a`` into the existing matrix ``A`` (same sparsity); identity rows for ``bcs``."""
+    A.zeroEntries()
+    dolfinx.fem.petsc.assemble_matrix(A, a, bcs=list(bcs))
+    A.assemble()
+    return A
+
+
+def assemble_vector_into(b, L, bcs=()):
+    """Re-assemble ``L`` into ``b``, add ghost contributions, and set the ``bcs`` values."""
+    with b.localForm() as loc:
+        loc.set(0.0)
+    dolfinx.fem.petsc.assemble_vector(b, L)
+    b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    if bcs:
+        dolfinx.fem.petsc.set_bc(b, list(bcs))
+    return b
 
 
 def locate_dofs_topological(V, dim, entities):

@@ -106,6 +106,8 @@ LIBRARY: Dict[str, Material] = {
     m.name: m
     for m in (
         Material("Py", Ms=8.0e5, A=1.3e-11, alpha=0.02),
+        # the spin-valve parameter set of Garcia-Cervera & Wang (2007) / Abert et al. (2015)
+        Material("Py_stt", Ms=8.0e5, A=1.3e-11, alpha=0.1, K1=500.0, K1_axis=(1.0, 0.0, 0.0)),
         Material("Fe", Ms=1.71e6, A=2.1e-11, alpha=0.002),
         Material("Co", Ms=1.44e6, A=3.1e-11, alpha=0.01, K1=4.1e5, K1_axis=(0.0, 0.0, 1.0)),
         Material("Ni", Ms=4.9e5, A=0.9e-11, alpha=0.045),

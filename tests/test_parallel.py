@@ -63,3 +63,14 @@ def test_llg_two_ranks_equals_serial(mesh_dir):
         assert np.allclose(par[k], serial[k], rtol=0, atol=1e-9), k
     for k, v in serial["energies"].items():
         assert par["energies"][k] == pytest.approx(v, rel=1e-8, abs=1e-30), k
+
+
+def test_spin_transport_two_ranks_equals_serial(mesh_dir):
+    serial, par = serial_and_parallel("spin_parallel", mesh_dir)
+    assert par["ranks"] == 2 and par["steps"] == serial["steps"]
+    for k in ("m_FM1", "m_FM2"):
+        assert np.allclose(par[k], serial[k], rtol=0, atol=1e-9), k
+    for k in ("s_probes", "torque_FM2", "sc_s_probes", "sc_V_probes"):
+        ref = np.array(serial[k])
+        assert np.all(np.isfinite(ref)) and np.abs(ref).max() > 0, k
+        assert np.allclose(par[k], ref, rtol=0, atol=1e-7 * np.abs(ref).max()), (k, par[k], serial[k])

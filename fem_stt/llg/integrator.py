@@ -87,6 +87,8 @@ class LLG:
     precession : False drops the m x v term (pure damping, for relaxation).
     stray_field_options : keyword arguments for :class:`fem_stt.magnetostatics.StrayField`
         (default rtol 1e-6: warm-started solves inside the time loop).
+    fixed : names of magnetic regions whose m is held fixed (a pinned reference layer); a
+        fixed region must not share vertices with a free magnetic region.
 
     Raises
     ------
@@ -97,7 +99,7 @@ class LLG:
     def __init__(self, domain, m0, H_ext=None, demag: bool = True, order: int = 2, theta: Optional[float] = None,
                  dt: float = 1e-13, dt_min: Optional[float] = None, dt_max: Optional[float] = None,
                  max_rotation: float = 0.05, precession: bool = True, ksp_rtol: float = 1e-10,
-                 stray_field_options: Optional[dict] = None):
+                 stray_field_options: Optional[dict] = None, fixed=()):
         # ---- validate everything before building operators
         if order not in (1, 2):
             raise ParameterError("order", f"must be 1 or 2, got {order!r}")
@@ -126,6 +128,20 @@ class LLG:
         self.local_terms = LocalTerms(mv, H_ext)
         self.m = dolfinx.fem.Function(mv.Vm, name="m")
         self._set_m(self.m, m0, "m0")
+        self.fixed = tuple(fixed)
+        self._fixed = np.zeros(mv.n_local, dtype=bool)
+        for r in self.fixed:
+            if r not in mv.regions:
+                raise ParameterError("fixed", f"'{r}' is not a magnetic region; magnetic: {mv.regions}")
+            self._fixed[dolfinx.fem.locate_dofs_topological(mv.V1, 3, domain.cells(r))] = True
+        if self.fixed:
+            free = [r for r in mv.regions if r not in self.fixed]
+            free_v = np.zeros(mv.n_local, dtype=bool)
+            if free:
+                free_v[dolfinx.fem.locate_dofs_topological(mv.V1, 3, domain.cells(free))] = True
+            if self.comm.allreduce(int((free_v & self._fixed).any()), op=MPI.MAX):
+                raise ParameterError("fixed", f"fixed regions {list(self.fixed)} share vertices with free magnetic "
+                                              f"regions {free}: exchange would couple them")
 
         # ---- operators, built once
         self.exchange = Exchange(mv)
@@ -176,6 +192,21 @@ class LLG:
         self._k_prev = None
         self.last_rotation = 0.0
         self.timings = {"stray_field": 0.0, "assembly": 0.0, "linear_solve": 0.0, "update": 0.0}
+        self.terms = []
+
+    def add_term(self, term):
+        """Add an explicit field or torque term (e.g. :class:`fem_stt.spin.coupling.SpinAccumulationTorque`).
+
+        ``term`` needs ``name`` (str) and ``force(m_func, t) -> (n_local, 3)`` nodal forces [J]
+        (F_i = mu0 int Ms phi_i H_i); a torque T enters as the field (1/gamma0) m x T. Optional:
+        ``energy(m_func, t) -> float`` [J] for energy-type terms. The term is evaluated with the
+        other explicit terms (at the extrapolated midpoint for order 2); its wall time is
+        accumulated in ``timings[term.name]``.
+        """
+        if not hasattr(term, "force") or not hasattr(term, "name"):
+            raise ParameterError("term", "must have a name and a force(m_func, t) method")
+        self.terms.append(term)
+        self.timings.setdefault(term.name, 0.0)
 
     # ------------------------------------------------------------------ state
     def _set_m(self, f, m0, name):
@@ -264,6 +295,10 @@ class LLG:
             H = self.stray.solve(m_func).x.array.reshape(-1, 3)[: self.mv.n_local]
             self.timings["stray_field"] += time.perf_counter() - t0
             F += self.mv.w_Ms[:, None] * H
+        for term in self.terms:
+            t0 = time.perf_counter()
+            F += term.force(m_func, t)
+            self.timings[term.name] += time.perf_counter() - t0
         return F
 
     def effective_field(self) -> np.ndarray:
@@ -287,6 +322,9 @@ class LLG:
         if self.stray is not None:
             self.stray.solve(self.m)
             out["demag"] = self.stray.energy()
+        for term in self.terms:
+            if hasattr(term, "energy"):
+                out[term.name] = term.energy(self.m, self.t)
         out["total"] = sum(out.values())
         return out
 
@@ -343,6 +381,7 @@ class LLG:
                 self.P.mult(self.x, self.v.vector)
                 self.v.x.scatter_forward()
                 v = self.v.x.array.reshape(-1, 3)[: mv.n_local]
+                v[self._fixed] = 0.0  # pinned regions (exchange-decoupled from the free ones)
                 rot_local = float(np.max(np.arctan(k * np.linalg.norm(v[:no][mv.active[:no]], axis=1)), initial=0.0))
                 if not np.isfinite(rot_local):
                     rot_local = math.inf
@@ -419,7 +458,9 @@ class LLG:
             F = self._total_force(self.m)
             m = self.m_array[:no]
             H = F * inv_w[:, None]
-            return H - np.einsum("ij,ij->i", m, H)[:, None] * m  # H_eff,perp [A/m]
+            d = H - np.einsum("ij,ij->i", m, H)[:, None] * m  # H_eff,perp [A/m]
+            d[self._fixed[:no]] = 0.0
+            return d
 
         def gmax(a):
             return self.comm.allreduce(float(a.max()) if len(a) else 0.0, op=MPI.MAX)

@@ -63,11 +63,14 @@ class LLGRun:
     overwrite : allow a folder that already holds results (they are replaced)
     resume : continue from ``output/checkpoint.npz``
     parameters : extra entries for provenance.json
+    fields : extra P1 Functions written to the XDMF file with m (e.g. s, H_d, spin torque)
+    refresh : callable run before each XDMF write (brings ``fields`` up to date with m)
+    scalars : callable -> dict of extra CSV columns (name -> float), evaluated on every CSV row
     """
 
     def __init__(self, llg: LLG, output, xdmf_every: int = 10, csv_every: int = 1, checkpoint_every: int = 100,
                  overwrite: bool = False, resume: bool = False, parameters: Optional[dict] = None,
-                 energy_every: int = 1):
+                 energy_every: int = 1, fields=(), refresh=None, scalars=None):
         for name, val in (("xdmf_every", xdmf_every), ("csv_every", csv_every), ("checkpoint_every", checkpoint_every),
                           ("energy_every", energy_every)):
             if not isinstance(val, (int, np.integer)) or val <= 0:
@@ -76,6 +79,7 @@ class LLGRun:
             raise ParameterError("resume", "resume and overwrite exclude each other")
         self.llg = llg
         self.comm = llg.comm
+        self.fields, self.refresh, self.scalars = list(fields), refresh, scalars
         self.xdmf_every, self.csv_every, self.checkpoint_every = int(xdmf_every), int(csv_every), int(checkpoint_every)
         self.energy_every = int(energy_every)
         out = Path(output)
@@ -90,6 +94,8 @@ class LLGRun:
         self._regions = llg.mv.regions
         header = ["t_s", "step", "dt_s"] + [f"<m{c}>_{r}" for r in self._regions for c in "xyz"] + \
             [f"E_{k}_J" for k in self._energy_names]
+        self._scalar_names = list(scalars().keys()) if scalars is not None else []
+        header += self._scalar_names
         self._csv_path = self.output / "scalars.csv"
         if self.comm.rank == 0:
             if resume and self._csv_path.is_file():
@@ -110,7 +116,14 @@ class LLGRun:
         self._provenance(parameters or {}, resume)
         if not resume:
             self._write_scalars()
-            self._xdmf.write_function(llg.m, llg.t)
+            self._write_xdmf()
+
+    def _write_xdmf(self):
+        if self.refresh is not None:
+            self.refresh()
+        self._xdmf.write_function(self.llg.m, self.llg.t)
+        for f in self.fields:
+            self._xdmf.write_function(f, self.llg.t)
 
     # ------------------------------------------------------------------ files
     def _provenance(self, parameters, resume):
@@ -138,6 +151,9 @@ class LLGRun:
         row = [repr(llg.t), llg.step_count, repr(llg.dt)] + [repr(float(v)) for r in self._regions
                                                             for v in llg.average(r)] + \
             [repr(E.get(k, 0.0)) for k in self._energy_names]
+        if self._scalar_names:
+            extra = self.scalars()
+            row += [repr(float(extra.get(k, float("nan")))) for k in self._scalar_names]
         if self.comm.rank == 0:
             with open(self._csv_path, "a", newline="") as f:
                 csv.writer(f).writerow(row)
@@ -184,13 +200,14 @@ class LLGRun:
         if n % self.csv_every == 0:
             self._write_scalars()
         if n % self.xdmf_every == 0:
-            self._xdmf.write_function(llg.m, llg.t)
+            self._write_xdmf()
         if n % self.checkpoint_every == 0:
             self.checkpoint()
 
     def run(self, t_end: float, max_steps: Optional[int] = None, callback=None):
         """Integrate to ``t_end`` [s] (or stop after ``max_steps`` more steps) with output;
-        ``callback(llg)`` runs after every step's output.
+        ``callback(llg)`` runs after every step's output; if it returns True the run stops
+        there (e.g. once a layer has switched).
 
         On a failed step (SolverError) the last good state is checkpointed before the
         error is re-raised; a final checkpoint is written at the end.
@@ -200,8 +217,8 @@ class LLGRun:
 
         def cb(s):
             self._after_step(s)
-            if callback is not None:
-                callback(s)
+            if callback is not None and callback(s):
+                raise _Stop
             if max_steps is not None and s.step_count - start >= max_steps:
                 raise _Stop
         try:
@@ -213,6 +230,8 @@ class LLGRun:
             raise
         if llg.step_count % self.csv_every != 0:
             self._write_scalars()
+        if llg.step_count % self.xdmf_every != 0:
+            self._write_xdmf()
         self.checkpoint()
 
     def close(self):
