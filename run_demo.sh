@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash scripts/setup.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-exec mpirun -n 2 .venv/bin/python demos/stray_field.py "$@"
+exec mpirun -n 2 .venv/bin/python demos/spin_valve.py "$@"
