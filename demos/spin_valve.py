@@ -21,7 +21,7 @@ Output folder (default ``results/spin_valve_<time>``):
 (switching time, timings per part), ``provenance.json``, ``checkpoint.npz``.
 
     mpirun -n 2 python demos/spin_valve.py [--mesh-size 10e-9] [--current-density 1e13]
-        [--t-end 1.5e-9] [--angle 30] [--model diffusion|moment] [--output DIR] [--overwrite]
+        [--t-end 1e-9] [--angle 30] [--model diffusion|moment] [--output DIR] [--overwrite]
 """
 import argparse
 import csv
@@ -66,7 +66,7 @@ def main(argv=None):
     ap.add_argument("--mesh-size", type=float, default=10e-9, help="cell size in the layers [m] (default 10e-9)")
     ap.add_argument("--current-density", type=float, default=1e13,
                     help="|j_e| [A/m^2] with electrons flowing from FM1 to FM2 (default 1e13)")
-    ap.add_argument("--t-end", type=float, default=1.5e-9, help="simulated time after relaxation [s] (default 1.5e-9)")
+    ap.add_argument("--t-end", type=float, default=1e-9, help="simulated time after relaxation [s] (default 1e-9)")
     ap.add_argument("--angle", type=float, default=30.0, help="in-plane angle of the pinned FM1 from +x [deg]")
     ap.add_argument("--model", choices=("diffusion", "moment"), default="diffusion")
     ap.add_argument("--kappa", type=float, default=1.0, help="moment-closure kappa (model moment)")

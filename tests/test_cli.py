@@ -73,7 +73,7 @@ def test_seed_device_cases_mirror_the_demo():
         assert case.build_geometry().spec() == demo
         assert case.transport.model == model and case.llg.fixed == ["FM1"]
         assert case.current.density == 1e13 and tuple(case.current.direction) == (0, 0, -1)
-        assert case.run_cfg.t_end == 1.5e-9 and case.llg.dt == 1e-13 and case.llg.dt_max == 2e-12
+        assert case.run_cfg.t_end == 1e-9 and case.llg.dt == 1e-13 and case.llg.dt_max == 2e-12
 
 
 def test_units_are_converted_to_si():

@@ -27,6 +27,16 @@ def test_output_dir_refuses_to_overwrite(tmp_path):
     assert a != b and a.exists() and b.exists()
 
 
+def assert_h5_holds(path, keys):
+    """The XDMF's heavy-data file contains a group/dataset path containing each of ``keys``."""
+    with h5py.File(path, "r") as h5:
+        names = []
+        h5.visit(names.append)
+    joined = " ".join(names)
+    for key in keys:
+        assert key in joined, (key, names)
+
+
 def test_stray_field_demo_two_ranks(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = tmp_path / "demo"
@@ -42,12 +52,7 @@ def test_stray_field_demo_two_ranks(tmp_path):
     # antiparallel along x: the demagnetizing field opposes m in each layer
     assert summary["average_H_d_A_per_m"]["FM1"][0] < 0 < summary["average_H_d_A_per_m"]["FM2"][0]
     # the XDMF's heavy data hold the mesh, the region tags and the three fields
-    with h5py.File(out / "stray_field.h5", "r") as h5:
-        names = []
-        h5.visit(names.append)
-        joined = " ".join(names)
-        for key in ("Mesh", "MeshTags", "Function/m", "Function/u", "Function/H_d"):
-            assert key in joined, (key, names)
+    assert_h5_holds(out / "stray_field.h5", ("Mesh", "MeshTags", "Function/m", "Function/u", "Function/H_d"))
     regions = json.loads((out / "stray_field.regions.json").read_text())
     assert set(regions["cells"]) == {"FM1", "spacer", "FM2", "air", "shell"}
     axis = np.loadtxt(out / "H_d_axis.csv", delimiter=",", skiprows=1)
@@ -73,12 +78,7 @@ def test_spin_valve_demo_two_ranks(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ranks"] == 2 and summary["t_final_s"] == pytest.approx(10e-12)
     assert summary["m_FM1_final"] == pytest.approx(summary["m_FM1"], abs=1e-12)  # pinned
-    with h5py.File(out / "m.h5", "r") as h5:
-        names = []
-        h5.visit(names.append)
-        joined = " ".join(names)
-        for key in ("MeshTags", "Function/m", "Function/s", "Function/spin_torque", "Function/H_d"):
-            assert key in joined, (key, names)
+    assert_h5_holds(out / "m.h5", ("MeshTags", "Function/m", "Function/s", "Function/spin_torque", "Function/H_d"))
     with open(out / "scalars.csv") as f:
         import csv
         rows = list(csv.DictReader(f))

@@ -236,7 +236,9 @@ class SpinTransport:
         self.s = dolfinx.fem.Function(self.Vs, name="s")
         self._s_old = dolfinx.fem.Function(self.Vs)
         M = self.m
-        dxc = domain.measure(self.regions)
+        # degree 3 integrates every polynomial term exactly (P1 s, P1 m, at most cubic: (s x m) . phi);
+        # the moment model's rational projector P(m) is integrated approximately (FFCx would pick ~8)
+        dxc = domain.measure(self.regions, metadata={"quadrature_degree": 3})
         others = [r for r in domain.regions if r not in params]
         # facets on the boundary of the conductor, tagged 1; 2 = source, 3 = drain (self-consistent)
         ftags = self._conductor_boundary(cond_cells, electrode_current)
