@@ -46,7 +46,9 @@ class SpinAccumulationTorque:
     Attributes
     ----------
     torque : dolfinx Function (vector P1) [1/s]: the s-d torque dm/dt = -(2 D0/(lambda_J^2 Ms)) m x s
-        at the magnetic vertices (updated by :meth:`update_torque`).
+        at the magnetic vertices, from the last evaluation (once per step, at the step's
+        extrapolated midpoint; :meth:`update_torque` evaluates it at the current m). Local values
+        include ghosts (computed vertex-wise), so no scatter is needed.
     """
 
     name = "spin_transport"
@@ -61,17 +63,17 @@ class SpinAccumulationTorque:
         self._inv_wg = np.where(mv.active, 1.0 / np.where(mv.active, mv.w_gamma, 1.0), 0.0)
 
     def force(self, m_func, t: float) -> np.ndarray:
+        """Nodal s-d force at m_func (s solved steadily there); also refreshes :attr:`torque`."""
         s = self.transport.solve(m_func, t)
         n = self.llg.mv.n_local
-        return self.w_sd[:, None] * s.x.array.reshape(-1, 3)[:n]
+        F = self.w_sd[:, None] * s.x.array.reshape(-1, 3)[:n]
+        m = m_func.x.array.reshape(-1, 3)[:n]
+        self.torque.x.array.reshape(-1, 3)[:n] = -np.cross(m, F) * self._inv_wg[:, None]
+        return F
 
     def update_torque(self) -> dolfinx.fem.Function:
         """Solve s at the LLG's current m and t, and fill :attr:`torque` [1/s]; returns it."""
-        mv = self.llg.mv
-        F = self.force(self.llg.m, self.llg.t)
-        m = self.llg.m_array
-        self.torque.x.array.reshape(-1, 3)[: mv.n_local] = -np.cross(m, F) * self._inv_wg[:, None]
-        self.torque.x.scatter_forward()
+        self.force(self.llg.m, self.llg.t)
         return self.torque
 
 
@@ -156,13 +158,14 @@ class ZhangLiTorque:
         return -g + self.xi * np.cross(m, g)
 
     def force(self, m_func, t: float) -> np.ndarray:
+        """Nodal force W_gamma m x T at m_func; also refreshes :attr:`torque`."""
         n = self.llg.mv.n_local
         m = m_func.x.array.reshape(-1, 3)[:n]
         T = self.torque_at(m_func, t)
+        self.torque.x.array.reshape(-1, 3)[:n] = T
         return self.llg.mv.w_gamma[:n, None] * np.cross(m, T)
 
     def update_torque(self):
-        n = self.llg.mv.n_local
-        self.torque.x.array.reshape(-1, 3)[:n] = self.torque_at(self.llg.m, self.llg.t)
-        self.torque.x.scatter_forward()
+        """Fill :attr:`torque` [1/s] at the LLG's current m and t; returns it."""
+        self.force(self.llg.m, self.llg.t)
         return self.torque
