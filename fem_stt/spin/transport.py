@@ -248,7 +248,6 @@ class SpinTransport:
         self._scale = dolfinx.fem.Constant(mesh, PETSc.ScalarType(1.0))
         self._inv_dt = dolfinx.fem.Constant(mesh, PETSc.ScalarType(0.0))
         P = moment_projector(M, kap) if model == "moment" else ufl.Identity(3)
-        self._P = P
         sc = self._scale
         zero = dolfinx.fem.Constant(mesh, PETSc.ScalarType(0.0))
 
@@ -271,7 +270,6 @@ class SpinTransport:
                       - (c("+") * ufl.dot(je, n("+")) + c("-") * ufl.dot(je, n("-"))) * ufl.inner(M("+"), phi("+")) * dS(1)
                       - c * ufl.dot(je, n) * ufl.inner(M, phi) * ds(1)
                       + self._inv_dt * ufl.inner(self._s_old, phi) * dxc)
-            self._mass_form = _compat.form(mass)
             inactive = np.flatnonzero(~self._active).astype(np.int32)
             self._bcs = [dolfinx.fem.dirichletbc(dolfinx.fem.Function(self.Vs), inactive)]
             self._a, self._L = _compat.form(a), _compat.form(L)
@@ -311,7 +309,6 @@ class SpinTransport:
                 + self._inv_dt * ufl.inner(self._s_old, phi) * dxc
             chi = dg({r: 1.0 for r in self.regions})
             L_V = (chi("+") + chi("-")) * jin * psi("+") * dS(2) + jin * psi * ds(2)
-            self._mass_form = _compat.form(ufl.inner(s_, phi) * dxc)
             a = [[sc * a_ss, sc * a_sV], [sc * a_Vs, sc * a_VV]]
             a_pattern = a
             if others:
@@ -497,7 +494,3 @@ class SpinTransport:
             f = _compat.form(-2 * D0 * il * ufl.cross(self.m, self.s)[k] * dx)
             out[k] = self.comm.allreduce(dolfinx.fem.assemble_scalar(f), op=MPI.SUM)
         return out
-
-    def integral(self, expr, region) -> float:
-        f = _compat.form(expr * self.domain.measure(region))
-        return self.comm.allreduce(dolfinx.fem.assemble_scalar(f), op=MPI.SUM)
