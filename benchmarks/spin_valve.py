@@ -25,12 +25,13 @@ def worker(h: float, steps: int, warmup: int, model: str, mesh_dir: Path):
 
     from fem_stt.geometry import seed_device
     from fem_stt.simulation import Simulation
+    from fem_stt.spin import SEED_DEVICE_TRANSPORT
 
     comm = MPI.COMM_WORLD
     domain = seed_device(mesh_size=h, ferromagnet="Py_stt").mesh(
         path=mesh_dir / f"seed_device_stt_h{h * 1e9:g}nm.msh", comm=comm)
     sim = Simulation(domain, {"FM1": (1, 0, 0), "FM2": (-0.9, 0.3, 0.1)},
-                     transport={"FM1": "Py_stt", "spacer": "Cu", "FM2": "Py_stt"}, current_density=(0, 0, -5e12),
+                     transport=SEED_DEVICE_TRANSPORT, current_density=(0, 0, -5e12),
                      transport_model=model, llg_options=dict(order=2, dt=1e-13, dt_max=2e-12, max_rotation=0.1))
     llg = sim.llg
     for _ in range(warmup):

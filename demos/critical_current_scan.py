@@ -34,8 +34,8 @@ from fem_stt.geometry import seed_device
 from fem_stt.io import prepare_output_dir, setup_logging, write_json
 from fem_stt.llg.initial import random_magnetization
 from fem_stt.simulation import Simulation
+from fem_stt.spin import SEED_DEVICE_TRANSPORT
 
-TRANSPORT = {"FM1": "Py_stt", "spacer": "Cu", "FM2": "Py_stt"}
 #: the seed's table (unit 1e10 A/m^2): model -> [(class label, range text)]
 SEED_TABLE = {
     "diffusion": [("S1", "<= 7.4"), ("S1->S2", "7.5 ~ 9.9"), ("S1->S3", "10.0"), ("S1->S2", ">= 10.1")],
@@ -74,7 +74,7 @@ def write_tables(out, results, models):
         md.append(f"| {model} | " + " | ".join(", ".join(cells[c]) or "-" for c in ("S1", "S2", "S3")) + f" | {seed} |")
         for c, t in SEED_TABLE[model]:
             rows.append([model, c, t, "", "seed 002"])
-    md += ["", f"Unit: 1e10 A/m^2 (electrons flowing from FM1 to FM2). Classes from FM2's final <m> "
+    md += ["", "Unit: 1e10 A/m^2 (electrons flowing from FM1 to FM2). Classes from FM2's final <m> "
                "(see demos/critical_current_scan.py): S1 not switched, S1->S2 reversed, S1->S3 intermediate texture."]
     (out / "table.md").write_text("\n".join(md) + "\n")
     with open(out / "table.csv", "w", newline="") as f:
@@ -109,8 +109,8 @@ def main(argv=None):
         v[:, x[2] > 210e-9] = np.array([[1.0], [0.0], [0.0]])  # FM2 (above the spacer) uniform +x
         return v
     t0 = time.perf_counter()
-    sims = {model: Simulation(domain, m0, transport=TRANSPORT, current_density=(0, 0, 0), transport_model=model,
-                              kappa=1.0, llg_options=dict(order=2, dt=1e-13, dt_max=2e-12, max_rotation=0.1))
+    sims = {model: Simulation(domain, m0, transport=SEED_DEVICE_TRANSPORT, current_density=(0, 0, 0),
+                              transport_model=model, kappa=1.0, llg_options=dict(order=2, dt=1e-13, dt_max=2e-12, max_rotation=0.1))
             for model in args.models}
     first = sims[args.models[0]]
     rel = first.relax(tol=500.0, max_iterations=300 if args.quick else 3000)

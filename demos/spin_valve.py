@@ -35,8 +35,8 @@ from fem_stt.geometry import seed_device
 from fem_stt.io import prepare_output_dir, setup_logging, write_json
 from fem_stt.errors import ParameterError
 from fem_stt.simulation import Simulation
+from fem_stt.spin import SEED_DEVICE_TRANSPORT
 
-TRANSPORT = {"FM1": "Py_stt", "spacer": "Cu", "FM2": "Py_stt"}
 SWITCHED = 0.8  # FM2 counts as switched once <m_x>_FM2 > 0.8 (it starts near -0.88)
 
 
@@ -88,7 +88,7 @@ def main(argv=None):
     domain = stack.mesh(path=f"meshes/seed_device_stt_h{args.mesh_size * 1e9:g}nm.msh", comm=comm)
     j = args.current_density
     m1 = np.array([np.cos(np.radians(args.angle)), np.sin(np.radians(args.angle)), 0.0])
-    sim = Simulation(domain, {"FM1": m1, "FM2": (-1, 0, 0)}, transport=TRANSPORT,
+    sim = Simulation(domain, {"FM1": m1, "FM2": (-1, 0, 0)}, transport=SEED_DEVICE_TRANSPORT,
                      current_density=(0.0, 0.0, -j), transport_model=args.model, kappa=args.kappa,
                      llg_options=dict(order=2, dt=1e-13, dt_max=2e-12, max_rotation=0.1, fixed=("FM1",)))
     t1 = time.perf_counter()
@@ -108,7 +108,7 @@ def main(argv=None):
 
     params = {"current_density_A_per_m2": j, "m_FM1": m1.tolist(), "electron_flow": "FM1 -> FM2", "model": args.model,
               "kappa": args.kappa if args.model == "moment" else 0.0, "mesh_size_m": args.mesh_size,
-              "transport": TRANSPORT}
+              "transport": SEED_DEVICE_TRANSPORT}
     sim.run(args.t_end, out, xdmf_every=25, checkpoint_every=500, energy_every=20, overwrite=True,
             parameters=params, stop_when=switched)
     t3 = time.perf_counter()

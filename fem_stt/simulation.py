@@ -17,8 +17,6 @@ import logging
 import time
 from typing import Callable, Dict, Mapping, Optional
 
-import numpy as np
-
 from .errors import ParameterError
 from .llg import LLG
 from .llg.run import LLGRun
@@ -122,7 +120,6 @@ class Simulation:
         """Integrate to ``t_end`` [s] writing m.xdmf (m, s, spin_torque, H_d, region tags),
         scalars.csv, provenance.json and checkpoints into ``output``; stops early when
         ``stop_when(llg)`` returns True. A progress bar (simulated time, ETA) runs on rank 0."""
-        from .llg.run import LLGRun
         run = LLGRun(self.llg, output, xdmf_every=xdmf_every, csv_every=csv_every, checkpoint_every=checkpoint_every,
                      energy_every=energy_every, overwrite=overwrite, resume=resume, parameters=parameters,
                      fields=self.output_fields(), refresh=self.refresh_fields, scalars=self.scalars)

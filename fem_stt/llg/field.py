@@ -31,7 +31,7 @@ from petsc4py import PETSc
 
 from .. import _compat
 from ..constants import MU0
-from ..errors import ParameterError
+from ..errors import ParameterError, vector_of_time
 
 
 def _lumped(V1, coefficient, dx) -> np.ndarray:
@@ -152,21 +152,10 @@ class LocalTerms:
 
     def set_field(self, H_ext):
         """None, a constant 3-vector [A/m], or a callable t -> 3-vector (checked when called)."""
-        if H_ext is None or callable(H_ext):
-            self.H_ext = H_ext
-            return
-        h = np.asarray(H_ext, dtype=float)
-        if h.shape != (3,) or not np.all(np.isfinite(h)):
-            raise ParameterError("H_ext", f"must be 3 finite numbers [A/m] or a function t -> 3 numbers, got {H_ext!r}")
-        self.H_ext = lambda t, h=h: h
+        self.H_ext = None if H_ext is None else vector_of_time("H_ext", H_ext, "A/m")
 
     def field_at(self, t: float) -> Optional[np.ndarray]:
-        if self.H_ext is None:
-            return None
-        h = np.asarray(self.H_ext(t), dtype=float)
-        if h.shape != (3,) or not np.all(np.isfinite(h)):
-            raise ParameterError("H_ext", f"H_ext({t}) must return 3 finite numbers [A/m], got {h!r}")
-        return h
+        return None if self.H_ext is None else self.H_ext(t)
 
     def force(self, m: np.ndarray, t: float) -> np.ndarray:
         """F (n_local, 3) [J] of anisotropies and Zeeman at time t."""

@@ -30,7 +30,7 @@ import ufl
 from petsc4py import PETSc
 
 from .. import _compat
-from ..errors import ParameterError, require_nonnegative
+from ..errors import ParameterError, require_nonnegative, vector_of_time
 from .parameters import MU_B, Q_E, TransportParameters, get_transport
 from .transport import SpinTransport
 
@@ -97,7 +97,7 @@ class ZhangLiTorque:
         self.llg = llg
         mv = llg.mv
         self.xi = require_nonnegative("xi", xi)
-        self._jfun = SpinTransport._check_current(current_density)
+        self.current_at = vector_of_time("current_density", current_density, "A/m^2")
         P = {}
         for r in mv.regions:
             if polarization is not None and r in polarization:
@@ -117,9 +117,9 @@ class ZhangLiTorque:
         coef = dom.dg0({r: P[r] * MU_B / (Q_E * dom.materials[r].Ms) for r in mv.regions})
         u_, v_ = ufl.TrialFunction(mv.Vm), ufl.TestFunction(mv.Vm)
         self.G = []
+        others = [r for r in dom.regions if r not in mv.regions]
         for k in range(3):
             a = coef * ufl.inner(ufl.grad(u_)[:, k], v_) * mv.dxm
-            others = [r for r in dom.regions if r not in mv.regions]
             if others:
                 a = a + dolfinx.fem.Constant(dom.mesh, PETSc.ScalarType(0.0)) * ufl.inner(u_, v_) * dom.measure(others)
             self.G.append(_compat.assemble_matrix(_compat.form(a)))
@@ -129,12 +129,6 @@ class ZhangLiTorque:
         self._acc = self.G[0].createVecLeft()
         self._g = dolfinx.fem.Function(mv.Vm)
         self.torque = dolfinx.fem.Function(mv.Vm, name="spin_torque")
-
-    def current_at(self, t):
-        v = np.asarray(self._jfun(t), dtype=float)
-        if v.shape != (3,) or not np.all(np.isfinite(v)):
-            raise ParameterError("current_density", f"current_density({t}) must return 3 finite numbers, got {v!r}")
-        return v
 
     def u_dot_grad(self, m_func, t) -> np.ndarray:
         """(u . grad) m at the vertices [1/s], (n_local, 3), lumped L2 projection over the magnets."""

@@ -98,6 +98,10 @@ TRANSPORT_LIBRARY: Dict[str, TransportParameters] = {
 }
 
 
+#: transport sets of the seed device's regions (fem_stt.geometry.seed_device with ferromagnet "Py_stt")
+SEED_DEVICE_TRANSPORT: Dict[str, str] = {"FM1": "Py_stt", "spacer": "Cu", "FM2": "Py_stt"}
+
+
 def get_transport(value: Union[str, TransportParameters], name: str = "transport") -> TransportParameters:
     """A library name or a TransportParameters instance, checked. Raises ParameterError."""
     if isinstance(value, TransportParameters):

@@ -48,7 +48,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Callable, Dict, Mapping, Optional, Sequence, Union
+from typing import Dict, Mapping, Optional, Sequence, Union
 
 import dolfinx.fem
 import dolfinx.fem.petsc
@@ -60,7 +60,7 @@ from petsc4py import PETSc
 
 from .. import _compat
 from ..constants import MU0
-from ..errors import MeshError, ParameterError, SolverError, require_nonnegative, require_positive
+from ..errors import MeshError, ParameterError, SolverError, require_nonnegative, require_positive, vector_of_time
 from ..magnetostatics import KSP_REASONS
 from .parameters import MU_B, Q_E, TransportParameters, get_transport
 
@@ -202,7 +202,7 @@ class SpinTransport:
             electrodes = (electrode_current.source, electrode_current.drain)
         self._jfun = None
         if current_density is not None:
-            self._jfun = self._check_current(current_density)
+            self._jfun = vector_of_time("current_density", current_density, "A/m^2")
         if electrodes is None:
             electrodes = tuple(g for g in ("bottom_electrode", "top_electrode") if g in domain.facet_groups)
             electrodes = electrodes if len(electrodes) == 2 else None
@@ -341,16 +341,6 @@ class SpinTransport:
         self.t = 0.0
 
     # ------------------------------------------------------------------ checks
-    @staticmethod
-    def _check_current(j):
-        if callable(j):
-            return j
-        v = np.asarray(j, dtype=float)
-        if v.shape != (3,) or not np.all(np.isfinite(v)):
-            raise ParameterError("current_density", f"must be 3 finite numbers [A/m^2] or a function t -> 3 numbers, "
-                                                    f"got {j!r}")
-        return lambda t, v=v: v
-
     def _check_connected(self, cond_cells, electrodes):
         dom = self.domain
         a, b = electrodes
@@ -395,16 +385,13 @@ class SpinTransport:
     # ------------------------------------------------------------------ solves
     def current_at(self, t: float) -> np.ndarray:
         """Prescribed j_e(t) [A/m^2], shape (3,) (ParameterError if the function misbehaves)."""
-        v = np.asarray(self._jfun(t), dtype=float)
-        if v.shape != (3,) or not np.all(np.isfinite(v)):
-            raise ParameterError("current_density", f"current_density({t}) must return 3 finite numbers, got {v!r}")
-        return v
+        return self._jfun(t)
 
     def set_current(self, current_density):
         """Replace the prescribed current density (3-vector [A/m^2] or function of t)."""
         if self.electrode_current is not None:
             raise ParameterError("current_density", "this solver uses a self-consistent electrode current")
-        self._jfun = self._check_current(current_density)
+        self._jfun = vector_of_time("current_density", current_density, "A/m^2")
 
     def _set_m(self, m):
         arr = m.x.array if hasattr(m, "x") else np.asarray(m).ravel()
