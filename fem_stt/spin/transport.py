@@ -337,6 +337,7 @@ class SpinTransport:
         self.ksp.getPC().setType("bjacobi" if self.comm.size > 1 else "ilu")
         self.ksp.setInitialGuessNonzero(True)
         self.timings = {"assembly": 0.0, "solve": 0.0}
+        self._stale, self._assembled_inv_dt = True, None  # the operator has not been assembled yet
         self.iterations = 0
         self.t = 0.0
 
@@ -394,22 +395,30 @@ class SpinTransport:
         self._jfun = vector_of_time("current_density", current_density, "A/m^2")
 
     def _set_m(self, m):
+        """Copy m into the forms' coefficient; note whether the operator must be re-assembled
+        (m or 1/dt changed since the last assembly: then PETSc also refactors the ILU)."""
         arr = m.x.array if hasattr(m, "x") else np.asarray(m).ravel()
+        same = np.array_equal(self.m.x.array[: len(arr)], arr)
         self.m.x.array[: len(arr)] = arr
         self.m.x.scatter_forward()
+        self._stale = self._stale or self.comm.allreduce(int(not same), op=MPI.MAX) > 0
 
     def _assemble_solve(self, t):
         t0 = time.perf_counter()
         if self._jfun is not None:
             self.je.value[:] = self.current_at(t)
+        stale = self._stale or self._assembled_inv_dt != float(self._inv_dt.value)
+        self._stale, self._assembled_inv_dt = False, float(self._inv_dt.value)
         if self.electrode_current is None:
-            _compat.assemble_matrix_into(self.A, self._a, self._bcs)
+            if stale:
+                _compat.assemble_matrix_into(self.A, self._a, self._bcs)
             _compat.assemble_vector_into(self.b, self._L, self._bcs)
             self._x.array[:] = self.s.vector.array
         else:
-            self.A.zeroEntries()
-            dolfinx.fem.petsc.assemble_matrix_block(self.A, self._a, bcs=self._bcs)
-            self.A.assemble()
+            if stale:
+                self.A.zeroEntries()
+                dolfinx.fem.petsc.assemble_matrix_block(self.A, self._a, bcs=self._bcs)
+                self.A.assemble()
             with self.b.localForm() as loc:
                 loc.set(0.0)
             dolfinx.fem.petsc.assemble_vector_block(self.b, self._L, self._a, bcs=self._bcs)
