@@ -141,7 +141,8 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
           facet_groups: Optional[Callable] = None, interface_size: Optional[float] = None,
           extra_metadata: Optional[dict] = None,
           edge_size: Optional[float] = None,
-          shell: Optional[ShellGeometry] = None, verbose: bool = False) -> dict:
+          shell: Optional[ShellGeometry] = None, shell_size: Optional[float] = None,
+          verbose: bool = False) -> dict:
     """Mesh ``solids`` (plus air and shell) with Gmsh on the calling process and write ``path``.
 
     Must be called on one rank only. Returns the metadata written to the JSON sidecar.
@@ -154,6 +155,7 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
     facet_groups : callable(gmsh, vol_of: dict name->volume tag, unit) -> dict name -> surface tags.
     interface_size : finer cell size [m] near the surfaces returned for names starting with 'interface_'.
     edge_size : finer cell size [m] near the edges (curves) of the magnets' boundaries.
+    shell_size : cell size [m] inside the shell; by default the air region's grading continues into it.
     """
     import gmsh
 
@@ -265,7 +267,13 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
             f.setNumber(ft, "SizeMax", h_far)
             f.setNumber(ft, "DistMin", 0.0)
             f.setNumber(ft, "DistMax", (h_far - hmin) / grading + 1e-12)
-            fields.append(restrict(ft, air_vols + shell_vols))
+            if shell_size is None:
+                fields.append(restrict(ft, air_vols + shell_vols))
+            else:
+                fields.append(restrict(ft, air_vols))
+                fs = f.add("MathEval")
+                f.setString(fs, "F", repr(max(shell_size * sc, hmin)))
+                fields.append(restrict(fs, shell_vols))
         hmax = max(s.mesh_size for s in solids) * sc
 
         def refine_near(size, surfaces=(), curves=()):
