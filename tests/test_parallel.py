@@ -74,3 +74,19 @@ def test_spin_transport_two_ranks_equals_serial(mesh_dir):
         ref = np.array(serial[k])
         assert np.all(np.isfinite(ref)) and np.abs(ref).max() > 0, k
         assert np.allclose(par[k], ref, rtol=0, atol=1e-7 * np.abs(ref).max()), (k, par[k], serial[k])
+
+
+def test_schrodinger_poisson_llg_two_ranks_equals_serial(mesh_dir):
+    serial, par = serial_and_parallel("quantum_parallel", mesh_dir)
+    assert par["ranks"] == 2 and serial["ranks"] == 1
+    assert par["t"] == pytest.approx(serial["t"], rel=1e-12)
+    assert par["mass"] == pytest.approx(serial["mass"], rel=1e-12)
+    for k, v in serial["integrals"].items():
+        assert par["integrals"][k] == pytest.approx(v, rel=1e-8, abs=1e-10 * serial["mass"]), k
+    for k, v in serial["energies"].items():
+        assert par["energies"][k] == pytest.approx(v, rel=1e-8, abs=1e-11), k
+    assert np.allclose(par["m"], serial["m"], rtol=0, atol=1e-9)
+    for k in ("rho", "s", "V"):
+        a, b = np.array(serial[k]), np.array(par[k])
+        assert np.all(np.isfinite(a)) and np.allclose(b, a, rtol=0, atol=1e-8 * np.abs(a).max()), k
+    assert abs(serial["integrals"]["j2"]) > 1e-3  # the packet carries a current
