@@ -88,3 +88,24 @@ def test_spin_valve_demo_two_ranks(tmp_path):
     m2 = np.array([float(last[f"<m{c}>_FM2"]) for c in "xyz"])
     # damping-like part of the torque on FM2 has a positive component toward m1 (perpendicular to m2)
     assert T @ (m1 - (m1 @ m2) * m2) > 0, (T, m1, m2)
+
+
+def test_schrodinger_poisson_ball_demo_two_ranks(tmp_path):
+    """The SPLLG demo end to end (--quick): spin torque tilts m, mass is conserved, the differences
+    between successive eps shrink, all files are written."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = tmp_path / "spllg"
+    cmd = ["mpirun", "-n", "2", sys.executable, str(ROOT / "demos" / "schrodinger_poisson_ball.py"), "--quick",
+           "--output", str(out)]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    for f in ("summary.json", "differences.csv", "m_tilt.png", "semiclassical.png", "torque/fields.xdmf",
+              "torque/scalars.csv", "semiclassical/eps_0.1/fields.xdmf"):
+        assert (out / f).is_file(), f
+    assert_h5_holds(out / "torque" / "fields.h5", ("MeshTags", "Function/m", "Function/rho", "Function/s",
+                                                   "Function/j", "Function/J_s1", "Function/V"))
+    summary = json.loads((out / "summary.json").read_text())
+    tq = summary["torque"]
+    assert tq["max_tilt_deg"] > 5 and tq["mass_rel_change"] < 1e-10
+    d = summary["semiclassical"]["final_differences"]
+    assert d["rho_0.2_0.1"] < d["rho_0.4_0.2"] and d["s_0.2_0.1"] < d["s_0.4_0.2"] and d["m_0.2_0.1"] < d["m_0.4_0.2"]

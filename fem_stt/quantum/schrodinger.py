@@ -51,7 +51,7 @@ from petsc4py import PETSc
 from .. import _compat
 from ..errors import ParameterError, SolverError, require_positive
 from ..magnetostatics import KSP_REASONS
-from .space import QUAD, QuantumSpace, current_density_ufl, im, re, spin_current_ufl, spin_density_ufl
+from .space import QUAD, current_density_ufl, im, re, spin_current_ufl, spin_density_ufl
 from .states import MixedState
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,6 @@ The dissipation alpha int |d_t m|^2 dt is accumulated as alpha k sum_i w_i |v_i|
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import time
 from pathlib import Path
@@ -206,10 +205,11 @@ class SPLLG:
         return row
 
     def run(self, t_end: float, output=None, overwrite: bool = False, xdmf_every: int = 10, csv_every: int = 1,
-            progress: bool = False, name: str = "spllg") -> Path:
+            progress: bool = False, name: str = "spllg", callback=None) -> Path:
         """Step to ``t_end``, writing ``fields.xdmf`` (m, rho, s, j, J_s1..3, V; ParaView) every
         ``xdmf_every`` steps and ``scalars.csv`` every ``csv_every`` steps into ``output`` (a new
-        folder; an occupied one raises FileExistsError unless ``overwrite``). Returns the folder."""
+        folder; an occupied one raises FileExistsError unless ``overwrite``). ``callback(self, n)`` is
+        called after every step n (1, 2, ...). Returns the folder."""
         if not t_end > self.t:
             raise ParameterError("t_end", f"must be > current time {self.t:g}, got {t_end!r}")
         for nm, v in (("xdmf_every", xdmf_every), ("csv_every", csv_every)):
@@ -244,6 +244,8 @@ class SPLLG:
                 n += 1
                 if bar is not None:
                     bar.update(k)
+                if callback is not None:
+                    callback(self, n)
                 if n % csv_every == 0:
                     rows.append(self.scalars())
                 if n % xdmf_every == 0:

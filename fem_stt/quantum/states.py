@@ -13,9 +13,10 @@ L2(B_R) (the initial density matrix of eq. 3.10 has eigenpairs (lambda_j, phi_j)
 """
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Sequence
 
 import dolfinx.fem
+import dolfinx.fem.petsc
 import numpy as np
 import ufl
 
@@ -41,7 +42,6 @@ def ball_eigenpairs(space: QuantumSpace, n: int, tol: float = 1e-12):
     a = space.with_diagonal(ufl.inner(ufl.grad(u), ufl.grad(v)) * space.dx, u, v)
     m = space.with_diagonal(u * v * space.dx, u, v)
     K = _compat.assemble_matrix(_compat.form(a), bcs=[space.bc1])             # 1 on Dirichlet rows
-    import dolfinx.fem.petsc
     M = dolfinx.fem.petsc.assemble_matrix(_compat.form(m), bcs=[space.bc1], diagonal=0.0)  # 0 there: mu = inf
     M.assemble()
     eps = SLEPc.EPS().create(space.comm)
