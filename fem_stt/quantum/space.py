@@ -28,6 +28,7 @@ from .. import _compat
 from ..constants import MU0
 from ..errors import MeshError, ParameterError
 from ..geometry.shapes import SHELL
+from ..llg.field import _lumped
 from ..materials import Material
 
 #: quadrature degree of every form with a product of three P1 functions (V psi phi, m psi phi,
@@ -160,7 +161,7 @@ class QuantumSpace:
         self.M1 = _compat.assemble_matrix(_compat.form(self.with_diagonal(u * v * self.dx, u, v)))
         self._w1 = self.M1.createVecRight()
         self._w2 = self.M1.createVecRight()
-        self.lumped = self._lumped_weights()
+        self.lumped = _lumped(self.V1, 1.0, self.dx)  # int_B phi_i (owned + ghost)
 
     def with_diagonal(self, a, u, v):
         """``a`` plus a zero block over the non-ball cells, so every row has a diagonal entry."""
@@ -168,16 +169,6 @@ class QuantumSpace:
             return a
         zero = dolfinx.fem.Constant(self.domain.mesh, PETSc.ScalarType(0.0))
         return a + zero * ufl.inner(u, v) * self.domain.measure(self.others)
-
-    def _lumped_weights(self) -> np.ndarray:
-        v = ufl.TestFunction(self.V1)
-        vec = _compat.assemble_vector(_compat.form(v * self.dx))
-        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-        with vec.localForm() as loc:
-            w = loc.array.copy()
-        vec.destroy()
-        return w
 
     # ------------------------------------------------------------------ orbitals
     def new_orbital(self, name: str = "psi") -> dolfinx.fem.Function:
