@@ -76,6 +76,18 @@ def assemble_vector_into(b, L, bcs=()):
     return b
 
 
+def assemble_vector_local(L) -> np.ndarray:
+    """Assemble the linear form ``L``; return this rank's owned + ghost values (ghost contributions
+    summed onto their owners, then the owners' totals copied back to the ghosts)."""
+    vec = dolfinx.fem.petsc.assemble_vector(L)
+    vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+    with vec.localForm() as loc:
+        out = loc.array.copy()
+    vec.destroy()
+    return out
+
+
 def locate_dofs_topological(V, dim, entities):
     return dolfinx.fem.locate_dofs_topological(V, dim, entities)
 

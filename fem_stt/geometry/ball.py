@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ParameterError, require_positive
 from . import builder
-from .shapes import Body, Surrounding, _check_name
+from .shapes import Body, Surrounding
 from .stack import _body_maker, _body_points, _Meshable
 
 BALL_BOUNDARY = "ball_boundary"
@@ -122,7 +122,6 @@ class BallGeometry(_Meshable):
 def builder_validate(body: Body, mesh_size: float):
     """Validate the magnet body (name, shape, sizes, material); returns ``[Material]``."""
     from .shapes import validate_bodies
-    _check_name("magnet.name", body.name)
     try:
         return validate_bodies([body], mesh_size)
     except ParameterError as e:

@@ -37,13 +37,7 @@ from ..errors import ParameterError, vector_of_time
 def _lumped(V1, coefficient, dx) -> np.ndarray:
     """Local array (owned + ghost) of int coefficient * phi_i dx for the scalar P1 space V1."""
     v = ufl.TestFunction(V1)
-    vec = _compat.assemble_vector(_compat.form(coefficient * v * dx))
-    vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-    vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-    with vec.localForm() as loc:
-        out = loc.array.copy()
-    vec.destroy()
-    return out
+    return _compat.assemble_vector_local(_compat.form(coefficient * v * dx))
 
 
 class MagneticVertices:

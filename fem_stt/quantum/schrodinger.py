@@ -310,12 +310,7 @@ class SchrodingerPoisson:
             self._inv_w = np.where(w > 0, 1.0 / np.where(w > 0, w, 1.0), 0.0)
         out = {}
         for name, (f, L) in self._obs.items():
-            vec = _compat.assemble_vector(L)
-            vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-            vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-            with vec.localForm() as loc:
-                vals = loc.array.reshape(len(self._inv_w), -1) * self._inv_w[:, None]
-            vec.destroy()
+            vals = _compat.assemble_vector_local(L).reshape(len(self._inv_w), -1) * self._inv_w[:, None]
             f.x.array[: vals.size] = vals.ravel()
             out[name] = f
         out["V"] = self.V

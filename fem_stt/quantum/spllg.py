@@ -37,7 +37,6 @@ import dolfinx.fem
 import numpy as np
 import ufl
 from mpi4py import MPI
-from petsc4py import PETSc
 
 from .. import _compat
 from ..constants import MU0
@@ -73,13 +72,7 @@ class SpinDensityField:
         self.push(sp.t)
 
     def load(self) -> np.ndarray:
-        vec = _compat.assemble_vector(self._L)
-        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-        with vec.localForm() as loc:
-            out = loc.array.reshape(-1, 3)[: self.llg.mv.n_local].copy()
-        vec.destroy()
-        return out
+        return _compat.assemble_vector_local(self._L).reshape(-1, 3)[: self.llg.mv.n_local]
 
     def push(self, t: float):
         """Record the nodal force of the current spin density at time t."""
@@ -134,7 +127,7 @@ class SPLLG:
                                                           "fem_stt.quantum.scaled_material(alpha, K1, ...)")
         sp_ = state.space
         mag = _compat.locate_dofs_topological(sp_.V1, 3, dom.cells(dom.magnetic_regions))
-        if self.__class__._touches(sp_, mag):
+        if sp_.comm.allreduce(int(np.any(~sp_.inside[mag])), op=MPI.MAX):
             raise ParameterError("magnetic regions", f"Omega = {dom.magnetic_regions} must lie inside the ball B_R "
                                                      f"(seed 000 Sec. 2.2): it reaches the sphere |x| = R")
         self.eps = eps
@@ -156,10 +149,6 @@ class SPLLG:
         self.t = 0.0
         self.E0 = None
         self.E0 = self.energies()["total"]
-
-    @staticmethod
-    def _touches(space, dofs) -> bool:
-        return bool(space.comm.allreduce(int(np.any(~space.inside[dofs])), op=MPI.MAX))
 
     @property
     def m(self):
