@@ -90,7 +90,34 @@ def shell_tensor(shell: ShellGeometry, x):
     return ufl.det(J) * Jinv * Jinv.T
 
 
-class StrayField:
+class PotentialField:
+    """What the stray-field solvers share. Subclasses set ``domain``, ``comm``, ``V`` (space of
+    u), ``u`` (potential [A]), ``b`` (b_i = int M.grad phi_i of the last solve) and
+    ``magnetic_regions``."""
+
+    @property
+    def num_dofs(self) -> int:
+        """Global number of unknowns of the potential."""
+        return self.V.dofmap.index_map.size_global
+
+    def energy(self) -> float:
+        """Demagnetizing energy (mu0/2) int M.grad u [J] of the last solve (global)."""
+        local = self.b.dot(self.u.vector)  # b_i = int M.grad(phi_i): b.u = int M.grad u
+        return 0.5 * MU0 * local
+
+    def average_field(self, regions=None) -> np.ndarray:
+        """Volume average of H_d = -grad u over ``regions`` (default all magnets) [A/m], shape (3,)."""
+        regions = regions or self.magnetic_regions
+        dxr = self.domain.measure(regions)
+        vol = self.domain.volume(regions)
+        out = np.empty(3)
+        for i in range(3):
+            loc = dolfinx.fem.assemble_scalar(_compat.form(-self.u.dx(i) * dxr))
+            out[i] = self.comm.allreduce(loc, op=MPI.SUM) / vol
+        return out
+
+
+class StrayField(PotentialField):
     """Stray-field solver on a :class:`~fem_stt.domain.Domain` with an open-boundary shell.
 
     Parameters
@@ -190,11 +217,6 @@ class StrayField:
         self.last_iterations = 0
         self.last_reason = None
 
-    @property
-    def num_dofs(self) -> int:
-        """Global number of unknowns of the potential."""
-        return self.V.dofmap.index_map.size_global
-
     def solve(self, m) -> dolfinx.fem.Function:
         """Compute u and H_d for the unit magnetization ``m``.
 
@@ -244,23 +266,6 @@ class StrayField:
         self._H_all.vector.pointwiseMult(self._H_all.vector, self._inv_lumped_all)
         self._H_all.x.scatter_forward()
         return self._H_all
-
-    def energy(self) -> float:
-        """Demagnetizing energy (mu0/2) int M.grad u [J] of the last solve (global)."""
-        local = self.b.dot(self.u.vector)  # b_i = int M.grad(phi_i): b.u = int M.grad u
-        return 0.5 * MU0 * local
-
-    def average_field(self, regions=None) -> np.ndarray:
-        """Volume average of H_d = -grad u over ``regions`` (default all magnets) [A/m], shape (3,)."""
-        regions = regions or self.magnetic_regions
-        dxr = self.domain.measure(regions)
-        vol = self.domain.volume(regions)
-        out = np.empty(3)
-        for i in range(3):
-            loc = dolfinx.fem.assemble_scalar(_compat.form(-self.u.dx(i) * dxr))
-            out[i] = self.comm.allreduce(loc, op=MPI.SUM) / vol
-        return out
-
 
 def _inverse_lumped_mass(Vm, dx_region) -> PETSc.Vec:
     """Vector with 1 / int_region phi_i at the dofs of region vertices and 0 elsewhere."""

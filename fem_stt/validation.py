@@ -13,6 +13,7 @@ import numpy as np
 
 from .analytic import prism_demag_factors
 from .constants import MU0
+from .errors import ParameterError
 from .geometry import Body, BodyGeometry, Layer, LayerStack, Surrounding, rectangle
 
 NM = 1e-9
@@ -27,10 +28,13 @@ class DemagCase:
     N_ref: tuple
     volume: float
 
-    def geometry(self, h: float, surrounding: Optional[Surrounding] = None, name: Optional[str] = None):
-        """Gmsh geometry of the case with cell size ``h`` [m] in the magnet."""
-        sur = surrounding or Surrounding()
-        tag = name or f"demag_{self.shape}_{'x'.join(f'{d / NM:g}' for d in self.dims)}_h{h / NM:g}"
+    def geometry(self, h: float, surrounding: Optional[Surrounding] = None, name: Optional[str] = None,
+                 magnet_only: bool = False):
+        """Gmsh geometry of the case with cell size ``h`` [m] in the magnet; ``magnet_only``:
+        no air and no shell (for FEM-BEM)."""
+        sur = None if magnet_only else (surrounding or Surrounding())
+        tag = name or (f"demag_{self.shape}_{'x'.join(f'{d / NM:g}' for d in self.dims)}_h{h / NM:g}"
+                       + ("_bare" if magnet_only else ""))
         if self.shape == "prism":
             return LayerStack([Layer("magnet", self.dims[2], "Py", rectangle(self.dims[0], self.dims[1]))],
                               mesh_size=h, surrounding=sur, name=tag)
@@ -59,25 +63,32 @@ CASES = {
 }
 
 
-def run_demag_case(case: DemagCase, h: float, comm=None, mesh_dir=Path("meshes"), surrounding=None, **solver_kw):
+def run_demag_case(case: DemagCase, h: float, comm=None, mesh_dir=Path("meshes"), surrounding=None,
+                   open_boundary: str = "shell", **solver_kw):
     """Mesh ``case`` at cell size ``h`` [m], solve for m along x, y, z.
+
+    ``open_boundary``: ``"shell"`` (:class:`~fem_stt.magnetostatics.StrayField`, magnet in air
+    + shell) or ``"fembem"`` (:class:`~fem_stt.fembem.FemBemStrayField`, the magnet alone).
 
     Returns a dict with ``N`` (3x3 tensor), ``energy`` (3 energies [J], m along x, y, z),
     ``dofs``, ``cells`` and ``volume`` (mesh volume of the magnet [m^3]).
     """
     from mpi4py import MPI
 
+    from .fembem import FemBemStrayField
     from .magnetostatics import StrayField, demag_tensor
 
+    if open_boundary not in ("shell", "fembem"):
+        raise ParameterError("open_boundary", f"must be 'shell' or 'fembem', got {open_boundary!r}")
     comm = comm or MPI.COMM_WORLD
-    geo = case.geometry(h, surrounding)
+    geo = case.geometry(h, surrounding, magnet_only=open_boundary == "fembem")
     from .geometry.stack import _spec_hash
     dom = geo.mesh(path=Path(mesh_dir) / f"{geo.name}_{_spec_hash(geo.spec())[:8]}.msh", comm=comm)
-    solver = StrayField(dom, **solver_kw)
+    solver = (StrayField if open_boundary == "shell" else FemBemStrayField)(dom, **solver_kw)
     Ms = dom.materials["magnet"].Ms
     N, E = demag_tensor(solver, return_energies=True)
     return {"N": N, "energy": E, "dofs": solver.num_dofs, "cells": dom.num_cells_global(),
-            "volume": dom.volume("magnet"), "Ms": Ms, "iterations": solver.last_iterations}
+            "volume": dom.volume("magnet"), "Ms": Ms, "iterations": getattr(solver, "last_iterations", 0)}
 
 
 def energy_reference(case: DemagCase, Ms: float) -> np.ndarray:
@@ -93,15 +104,26 @@ SP4_S_STATE = (0.96697, 0.12527, 0.0)  # relaxed <m>, mumax3 (shared/reference/R
 SP4_CROSSING_PS = {1: 138.419, 2: 136.685}  # first zero crossing of <mx>, NIST/OOMMF 1 nm cells
 
 
-def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes")):
-    """The SP4 film (region ``film``) with cell size ``h`` [m] in an air box + shell."""
+def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes"), open_boundary: str = "fembem",
+               edge_size: Optional[float] = None):
+    """The SP4 film (region ``film``, 500 x 125 x 3 nm) with cell size ``h`` [m].
+
+    ``open_boundary="fembem"``: the film alone (for :class:`fem_stt.fembem.FemBemStrayField`);
+    ``"shell"``: the film in an air box + shell. ``edge_size`` [m]: finer cells near the
+    film's edges (where the stray field of the film is singular).
+    """
     from mpi4py import MPI
     from .geometry.stack import _spec_hash
     from .materials import Material
+    if open_boundary not in ("fembem", "shell"):
+        raise ParameterError("open_boundary", f"must be 'fembem' or 'shell', got {open_boundary!r}")
     comm = comm or MPI.COMM_WORLD
     py = Material("Py_sp4", Ms=8.0e5, A=1.3e-11, alpha=0.02)
-    st = LayerStack([Layer("film", 3 * NM, py, rectangle(500 * NM, 125 * NM))], mesh_size=h,
-                    surrounding=Surrounding(padding=0.2, grading=1.0), name=f"sp4_h{h / NM:g}nm")
+    sur = Surrounding(padding=0.2, grading=1.0) if open_boundary == "shell" else None
+    tag = "" if open_boundary == "shell" else "_film"
+    tag += f"_e{edge_size / NM:g}nm" if edge_size else ""
+    st = LayerStack([Layer("film", 3 * NM, py, rectangle(500 * NM, 125 * NM))], mesh_size=h, surrounding=sur,
+                    edge_mesh_size=edge_size, name=f"sp4_h{h / NM:g}nm{tag}")
     return st.mesh(path=Path(mesh_dir) / f"{st.name}_{_spec_hash(st.spec())[:8]}.msh", comm=comm)
 
 

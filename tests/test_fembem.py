@@ -1,0 +1,143 @@
+"""FEM-BEM stray field (Fredkin-Koehler with Lindholm's double-layer weights) against independent
+answers: numerical quadrature of the double-layer integral, solid angles of closed surfaces,
+Aharoni's prism factors and the sphere, the shell-transformation solver on the same mesh."""
+import math
+
+import numpy as np
+import pytest
+
+from fem_stt.constants import MU0
+from fem_stt.errors import MeshError, ParameterError
+from fem_stt.fembem import FemBemStrayField, lindholm_weights, solid_angles
+from fem_stt.geometry import Layer, LayerStack, Surrounding, rectangle
+from fem_stt.magnetostatics import StrayField, uniform_magnetization
+from fem_stt.validation import CASES, run_demag_case
+
+NM = 1e-9
+
+
+def _quadrature_double_layer(x, tri, k=300):
+    """(1/4pi) int_T phi_i(y) n.(x - y)/|x - y|^3 dS_y by the centroid rule on k^2 sub-triangles."""
+    p1, p2, p3 = tri
+    n = np.cross(p2 - p1, p3 - p1)
+    area = 0.5 * np.linalg.norm(n)
+    n /= 2 * area
+    i, j = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    keep = i + j < k
+    up = np.column_stack([(i[keep] + 1 / 3) / k, (j[keep] + 1 / 3) / k])  # upward sub-triangles
+    keep2 = i + j < k - 1
+    down = np.column_stack([(i[keep2] + 2 / 3) / k, (j[keep2] + 2 / 3) / k])
+    lam = np.vstack([up, down])  # barycentric (l2, l3) of the centroids; all have area A/k^2
+    y = p1 + lam[:, :1] * (p2 - p1) + lam[:, 1:] * (p3 - p1)
+    d = x - y
+    kern = (d @ n) / np.linalg.norm(d, axis=1) ** 3 * area / k**2 / (4 * math.pi)
+    phi = np.column_stack([1 - lam.sum(axis=1), lam[:, 0], lam[:, 1]])
+    return phi.T @ kern
+
+
+@pytest.mark.parametrize("x", [(0.3, 0.2, 0.5), (0.3, 0.2, -0.4), (1.5, -0.7, 0.8), (-0.5, 0.4, 0.3)])
+def test_lindholm_weights_equal_quadrature(x):
+    tri = np.array([[0.0, 0.0, 0.0], [1.2, 0.1, 0.05], [0.2, 0.9, -0.1]])
+    L, om = lindholm_weights(np.array([x]), tri[None])
+    ref = _quadrature_double_layer(np.array(x), tri)
+    assert np.allclose(L[0, 0], ref, rtol=2e-4, atol=1e-7), (L[0, 0], ref)
+    assert L[0, 0].sum() == pytest.approx(-om[0, 0] / (4 * math.pi), rel=1e-12)  # constant density
+
+
+def test_solid_angles_of_a_closed_surface():
+    """A unit cube's 12 outward triangles subtend 4 pi from inside and 0 from outside."""
+    c = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], dtype=float)
+    quads = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]  # outward
+    tri = np.array([[c[q[0]], c[q[a]], c[q[a + 1]]] for q in quads for a in (1, 2)])
+    x = np.array([[0.5, 0.5, 0.5], [0.1, 0.8, 0.3], [1.7, 0.2, 0.4], [-3.0, 5.0, 2.0]])
+    om = solid_angles(x, tri).sum(axis=1)
+    assert np.allclose(om, [4 * math.pi, 4 * math.pi, 0.0, 0.0], atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def cube_results(mesh_dir):
+    return {h: run_demag_case(CASES["cube"], h * NM, mesh_dir=mesh_dir, open_boundary="fembem") for h in (20, 10)}
+
+
+def test_cube_boundary_operator(mesh_dir):
+    """Interior solid angles 1/8, 1/4, 1/2 of 4 pi at corners, edges, faces; B 1 = -1."""
+    geo = CASES["cube"].geometry(20 * NM, magnet_only=True, name="fembem_cube_op")
+    d = geo.mesh(path=mesh_dir / "fembem_cube_op.msh")
+    s = FemBemStrayField(d, dense_dtype="float64")
+    frac = s.solid_angle / (4 * math.pi)
+    x = s.V.tabulate_dof_coordinates()[s._own_rows_local]
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    on_faces = (np.isclose(x, lo, rtol=0, atol=1e-3 * NM) | np.isclose(x, hi, rtol=0, atol=1e-3 * NM)).sum(axis=1)
+    assert on_faces.min() >= 1  # 1 face, 2 edge, 3 corner
+    assert np.allclose(frac, np.choose(on_faces - 1, [0.5, 0.25, 0.125]), atol=1e-12)
+    assert np.allclose(s.B.sum(axis=1), -1.0, atol=1e-12)
+    assert (on_faces == 3).sum() == 8 and s.num_boundary_nodes == len(x)
+    # single-precision storage of B (the default) changes the field by ~1e-7 relative
+    s32 = FemBemStrayField(d)
+    assert s32.B.dtype == np.float32
+    m = uniform_magnetization(s.Vm, (0.3, -0.5, 0.8))
+    H64 = s.solve(m).x.array.copy()
+    H32 = s32.solve(m).x.array
+    assert np.abs(H32 - H64).max() < 1e-5 * np.abs(H64).max()
+
+
+def test_cube_demag_factor_converges(cube_results):
+    err = {h: np.abs(np.diag(r["N"]) - 1 / 3).max() for h, r in cube_results.items()}
+    print("cube N errors (FEM-BEM, P1):", err)
+    assert err[10] < 0.005
+    assert err[20] / err[10] > 2.5  # measured 3.1: O(h^1.6)
+    for r in cube_results.values():
+        assert np.abs(r["N"] - np.diag(np.diag(r["N"]))).max() < 2e-4
+        # (mu0/2) int M.grad u equals the averaged field: N from the energy
+        assert np.allclose(r["energy"] / (0.5 * MU0 * r["Ms"] ** 2 * r["volume"]), np.diag(r["N"]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("name, h, tol", [("prism_2x1x0.5", 12.5, 0.01), ("sphere", 10, 0.01),
+                                          ("plate_1x1x0.1", 5, 0.01)])
+def test_demag_factors_fembem(name, h, tol, mesh_dir):
+    case = CASES[name]
+    r = run_demag_case(case, h * NM, mesh_dir=mesh_dir, open_boundary="fembem")
+    err = np.abs(np.diag(r["N"]) - case.N_ref).max()
+    print(f"{name} h = {h} nm: N = {np.diag(r['N'])}, ref {np.asarray(case.N_ref)}, error {err:.2e}")
+    assert err < tol
+    assert abs(np.trace(r["N"]) - 1.0) < 2 * tol
+
+
+def test_fembem_agrees_with_shell_on_a_two_layer_stack(mesh_dir):
+    """Same mesh (FM1 / spacer / FM2 in air + shell), two independent open-boundary methods:
+    the field of each layer includes the other layer's stray field."""
+    st = LayerStack([Layer("FM1", 10 * NM, "Py", rectangle(60 * NM, 40 * NM)),
+                     Layer("spacer", 4 * NM, "Cu", rectangle(60 * NM, 40 * NM)),
+                     Layer("FM2", 6 * NM, "Py", rectangle(60 * NM, 40 * NM))],
+                    mesh_size=4 * NM, surrounding=Surrounding(padding=0.5), name="fembem_vs_shell")
+    d = st.mesh(path=mesh_dir / "fembem_vs_shell.msh")
+    shell, bem = StrayField(d, rtol=1e-10), FemBemStrayField(d)
+    Ms = d.materials["FM1"].Ms
+    for direction in [(1, 0, 0), (0, 0, 1)]:
+        out = []
+        for s in (shell, bem):
+            s.solve(uniform_magnetization(s.Vm, direction))
+            out.append([s.average_field(["FM1"]) / Ms, s.average_field(["FM2"]) / Ms, s.energy()])
+        for k in (0, 1):
+            assert np.allclose(out[0][k], out[1][k], atol=0.012), (direction, k, out[0][k], out[1][k])
+        assert out[1][2] == pytest.approx(out[0][2], rel=0.02)
+
+
+def test_fembem_errors(tmp_path):
+    st = LayerStack([Layer("a", 10 * NM, "Cu", rectangle(20 * NM, 20 * NM))], mesh_size=10 * NM,
+                    surrounding=None, name="nonmag")
+    d = st.mesh(path=tmp_path / "nonmag.msh")
+    with pytest.raises(MeshError, match="Ms > 0"):
+        FemBemStrayField(d)
+    st2 = LayerStack([Layer("a", 10 * NM, "Py", rectangle(20 * NM, 20 * NM))], mesh_size=10 * NM,
+                     surrounding=None, name="mag")
+    d2 = st2.mesh(path=tmp_path / "mag.msh")
+    with pytest.raises(ParameterError, match="chunk_pairs"):
+        FemBemStrayField(d2, chunk_pairs=0)
+    from fem_stt.llg import LLG
+    with pytest.raises(ParameterError, match="demag_method"):
+        LLG(d2, (1, 0, 0), demag_method="fft")
+    with pytest.raises(MeshError, match="shell"):
+        LLG(d2, (1, 0, 0), demag_method="shell")
+    with pytest.raises(ParameterError, match="open_boundary"):
+        run_demag_case(CASES["cube"], 50 * NM, mesh_dir=tmp_path, open_boundary="box")
