@@ -37,7 +37,8 @@ Schema (tables and keys; [] = optional):
 - ``[initial]``: magnetic region -> ``[mx, my, mz]`` or ``"random"``; ``[random_seed]``,
   ``[random_correlation_length]``.
 - ``[llg]``: ``[order]``, ``[dt]``, ``[dt_min]``, ``[dt_max]``, ``[max_rotation]``, ``[fixed]``,
-  ``[demag]``, ``[relax]``, ``[relax_tol]``, ``[relax_max_iterations]``, ``[H_ext]``
+  ``[demag]``, ``[demag_method]`` (``"shell"`` or ``"fembem"``; default: shell if the mesh has one),
+  ``[relax]``, ``[relax_tol]``, ``[relax_max_iterations]``, ``[H_ext]``
   (3 fields in A/m or T, the latter divided by mu0).
 - ``[run]``: ``t_end``, ``[stop = {region, component, above | below}]``.
 - ``[output]``: ``[dir]`` (relative to the working directory), ``[xdmf_every]``, ``[csv_every]``,
@@ -333,6 +334,7 @@ class LLGCfg(_Table):
     max_rotation: Number = 0.05
     fixed: List[StrictStr] = Field(default_factory=list)
     demag: StrictBool = True
+    demag_method: Optional[Literal["shell", "fembem"]] = None
     relax: StrictBool = False
     relax_tol: Magnetization = 10.0
     relax_max_iterations: StrictInt = 5000
@@ -759,13 +761,13 @@ class Case(_Table):
                 if a in mags and b in mags and ((a in c.fixed) != (b in c.fixed)):
                     raise ParameterError("llg.fixed", f"fixed layer and free layer {a!r} / {b!r} touch (share "
                                                       f"vertices); put a non-magnetic spacer between them")
-        if c.demag:
+        if c.demag and c.demag_method == "shell":
             if self.geometry.kind == "stack" and self._geometry.surrounding is None:
-                raise ParameterError("llg.demag", "the stray field needs the air and shell around the stack: remove "
-                                                  "geometry.surrounding.none or set llg.demag = false")
+                raise ParameterError("llg.demag_method", "the shell stray field needs the air and shell around the "
+                                                         "stack: remove geometry.surrounding.none or use 'fembem'")
             if self.geometry.kind == "msh" and self._geometry.cell_groups and "shell" not in self._geometry.cell_groups:
-                raise ParameterError("llg.demag", f"the stray field needs 'air' and 'shell' groups in "
-                                                  f"{self._geometry.path}, or set llg.demag = false")
+                raise ParameterError("llg.demag_method", f"the shell stray field needs 'air' and 'shell' groups in "
+                                                         f"{self._geometry.path}, or use 'fembem'")
 
     def _check_run(self):
         from .errors import require_positive
@@ -856,7 +858,8 @@ class Case(_Table):
                 electrode = ElectrodeCurrent(c.density, source=c.source or "top_electrode",
                                              drain=c.drain or "bottom_electrode")
         L = self.llg
-        opts = dict(order=L.order, dt=L.dt, max_rotation=L.max_rotation, fixed=tuple(L.fixed))
+        opts = dict(order=L.order, dt=L.dt, max_rotation=L.max_rotation, fixed=tuple(L.fixed),
+                    demag_method=L.demag_method)
         if L.dt_max is not None:
             opts["dt_max"] = L.dt_max
         if L.dt_min is not None:

@@ -128,8 +128,9 @@ ERRORS = [
      "run.stop.region", "'spacer' is not magnetic"),
     ("prescribed current without direction", edit("direction = [0, 0, -1]", ""), "current.direction",
      "is required for mode = 'prescribed'"),
-    ("stray field without air", edit("[geometry.surrounding]\nshape = \"box\"\npadding = 0.5\nshell_ratio = 2.0",
-                                     "[geometry.surrounding]\nnone = true"), "llg.demag", "needs the air and shell"),
+    ("shell stray field without air", edit("[geometry.surrounding]\nshape = \"box\"\npadding = 0.5\nshell_ratio = 2.0",
+                                           "[geometry.surrounding]\nnone = true").replace(
+        "[llg]\n", "[llg]\ndemag_method = \"shell\"\n"), "llg.demag_method", "needs the air and shell"),
     ("bad TOML", QUICK_TEXT + "\n[llg\n", "<path>", "not valid TOML"),  # the key is the file
 ]
 

@@ -90,3 +90,18 @@ def test_schrodinger_poisson_llg_two_ranks_equals_serial(mesh_dir):
         a, b = np.array(serial[k]), np.array(par[k])
         assert np.all(np.isfinite(a)) and np.allclose(b, a, rtol=0, atol=1e-8 * np.abs(a).max()), k
     assert abs(serial["integrals"]["j2"]) > 1e-3  # the packet carries a current
+
+
+def test_fembem_stray_field_and_llg_two_ranks_equal_serial(mesh_dir):
+    serial, par = serial_and_parallel("fembem_parallel", mesh_dir)
+    assert par["ranks"] == 2 and serial["ranks"] == 1
+    assert serial["method"] == par["method"] == "fembem"  # the mesh has no shell
+    assert par["boundary_nodes"] == serial["boundary_nodes"]
+    assert par["uniform"]["energy"] == pytest.approx(serial["uniform"]["energy"], rel=1e-10)
+    for k in ("avg_FM1", "avg_FM2"):
+        assert np.allclose(par["uniform"][k], serial["uniform"][k], rtol=0, atol=1e-9 * 8e5), k
+    assert (par["steps"], par["rejected"]) == (serial["steps"], serial["rejected"])
+    for k in ("m_FM1", "m_FM2", "probes"):
+        assert np.allclose(par[k], serial[k], rtol=0, atol=1e-9), k
+    for k, v in serial["energies"].items():
+        assert par["energies"][k] == pytest.approx(v, rel=1e-8, abs=1e-30), k

@@ -49,6 +49,8 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from ..errors import ParameterError, SolverError, require_positive
+from ..fembem import FemBemStrayField
+from ..geometry.shapes import SHELL
 from ..magnetostatics import KSP_REASONS, StrayField
 from .field import Exchange, LocalTerms, MagneticVertices
 
@@ -79,28 +81,35 @@ class LLG:
         callable x -> (3, n) array (x has shape (3, n), metres). Normalized; must be
         non-zero at every magnetic vertex.
     H_ext : external field [A/m]: None, a 3-vector, or a callable t -> 3-vector.
-    demag : include the stray field (needs the domain's ``air``/``shell``).
+    demag : include the stray field.
+    demag_method : ``"shell"`` (:class:`fem_stt.magnetostatics.StrayField`: P2 potential on
+        magnets + air + transformed shell) or ``"fembem"`` (:class:`fem_stt.fembem.FemBemStrayField`:
+        P1 potential on the magnets only, Fredkin-Koehler open boundary); default ``"shell"``
+        when the mesh has a ``shell`` group, else ``"fembem"``.
     order : 1 or 2 (see module docstring).
     theta : implicitness of exchange in [1/2, 1]; default 1 (order 1) or 1/2 (order 2).
     dt : initial time step [s]; dt_min, dt_max : bounds [s].
     max_rotation : largest accepted nodal rotation per step [rad], in (0, 1].
     precession : False drops the m x v term (pure damping, for relaxation).
-    stray_field_options : keyword arguments for :class:`fem_stt.magnetostatics.StrayField`
-        (default rtol 1e-6: warm-started solves inside the time loop).
+    stray_field_options : keyword arguments for the stray-field class (``"shell"``: default
+        rtol 1e-6, warm-started solves inside the time loop).
     fixed : names of magnetic regions whose m is held fixed (a pinned reference layer); a
         fixed region must not share vertices with a free magnetic region.
 
     Raises
     ------
     ParameterError for invalid parameters or an initial magnetization that is zero at
-    a magnetic vertex; MeshError if ``demag`` and the mesh has no open boundary.
+    a magnetic vertex; MeshError if ``demag_method="shell"`` and the mesh has no shell.
     """
 
-    def __init__(self, domain, m0, H_ext=None, demag: bool = True, order: int = 2, theta: Optional[float] = None,
+    def __init__(self, domain, m0, H_ext=None, demag: bool = True, demag_method: Optional[str] = None,
+                 order: int = 2, theta: Optional[float] = None,
                  dt: float = 1e-13, dt_min: Optional[float] = None, dt_max: Optional[float] = None,
                  max_rotation: float = 0.05, precession: bool = True, ksp_rtol: float = 1e-10,
                  stray_field_options: Optional[dict] = None, fixed=()):
         # ---- validate everything before building operators
+        if demag_method not in (None, "shell", "fembem"):
+            raise ParameterError("demag_method", f"must be 'shell' or 'fembem', got {demag_method!r}")
         if order not in (1, 2):
             raise ParameterError("order", f"must be 1 or 2, got {order!r}")
         theta = (1.0 if order == 1 else 0.5) if theta is None else theta
@@ -147,9 +156,17 @@ class LLG:
         self.exchange = Exchange(mv)
         # inside the time loop the potential is warm-started and a residual of 1e-6 relative
         # to the right-hand side is far below the discretization error (~1e-2 in N)
-        sf_opts = {"rtol": 1e-6}
-        sf_opts.update(stray_field_options or {})
-        self.stray = StrayField(domain, Vm=mv.Vm, **sf_opts) if demag else None
+        self.stray = None
+        if demag:
+            self.demag_method = demag_method or ("shell" if SHELL in domain.regions else "fembem")
+            if self.demag_method == "shell":
+                sf_opts = {"rtol": 1e-6}
+                sf_opts.update(stray_field_options or {})
+                self.stray = StrayField(domain, Vm=mv.Vm, **sf_opts)
+            else:
+                self.stray = FemBemStrayField(domain, Vm=mv.Vm, **(stray_field_options or {}))
+        else:
+            self.demag_method = None
         self._m_work = dolfinx.fem.Function(mv.Vm, name="m_work")
         self.v = dolfinx.fem.Function(mv.Vm, name="v")
         no, N = mv.n_owned, mv.V1.dofmap.index_map.size_global
@@ -435,9 +452,10 @@ class LLG:
         return F
 
     def relax(self, tol: float = 10.0, max_iterations: int = 5000, max_rotation: float = 0.3,
-              callback: Optional[Callable[["LLG"], None]] = None) -> dict:
-        """Minimize the energy at fixed t by projected steepest descent with Barzilai-Borwein steps.
+              callback: Optional[Callable[["LLG"], None]] = None, method: str = "bb") -> dict:
+        """Minimize the energy at fixed t: ``method="bb"`` (below) or ``"damping"`` (:meth:`relax_damped`).
 
+        ``"bb"``: projected steepest descent with Barzilai-Borwein steps.
         Iteration (Exl et al., J. Appl. Phys. 115, 17D118 (2014)): d_i = H_eff,perp at vertex
         i, m_i <- (m_i + tau d_i)/|m_i + tau d_i|, with tau alternating between the two BB
         formulas tau1 = (s.s)/(s.z), tau2 = (s.z)/(z.z) (s = m change, z = -(d change),
@@ -447,6 +465,10 @@ class LLG:
 
         Returns dict(iterations, max_torque, converged). Raises ParameterError for tol <= 0.
         """
+        if method not in ("bb", "damping"):
+            raise ParameterError("method", f"must be 'bb' or 'damping', got {method!r}")
+        if method == "damping":
+            return self.relax_damped(tol=tol, max_steps=max_iterations, callback=callback)
         require_positive("tol", tol, "A/m")
         require_positive("max_rotation", max_rotation, "rad")
         mv, no = self.mv, self.mv.n_owned
@@ -500,3 +522,55 @@ class LLG:
                 log.info("relax: iteration %d, max |m x H| = %.3g A/m", it, torque)
         self._m_prev = None
         return {"iterations": it, "max_torque": torque, "converged": torque < tol}
+
+    def relax_damped(self, tol: float = 10.0, max_steps: int = 5000, dt_max: float = 5e-12, max_rotation: float = 0.2,
+                     check_every: int = 5, callback: Optional[Callable[["LLG"], None]] = None) -> dict:
+        """Relax by the overdamped LLG flow dm/dt = gamma0 H_eff,perp, at fixed t.
+
+        The tangent-plane step of :meth:`step` with precession off, every damping weight
+        replaced by mu0 int Ms/gamma0 phi_i (alpha = 1 in the Gilbert weights) and theta = 1
+        (exchange backward Euler: the discrete exchange energy decreases for any step,
+        Alouges 2008; the explicit terms are first order), the other terms at m^n. Steps grow by 1.5x while
+        the largest rotation is below ``max_rotation``/2, up to ``dt_max`` [s] (the explicit
+        stray field limits it: gamma0 Ms dt_max ~ 1). Stops when max_i |m_i x H_eff,i| < ``tol``
+        [A/m] (checked every ``check_every`` steps). Time, step counters, dt and the step
+        history are restored afterwards.
+
+        Returns dict(iterations, max_torque, converged, pseudo_time_s).
+        Raises ParameterError for tol, dt_max or max_rotation <= 0.
+        """
+        require_positive("tol", tol, "A/m")
+        require_positive("dt_max", dt_max, "s")
+        require_positive("max_rotation", max_rotation, "rad")
+        no = self.mv.n_owned
+        act = self.mv.active[:no]
+        saved = dict(w_alpha=self._w_alpha, w_gamma=self._w_gamma, order=self.order, theta=self.theta, t=self.t,
+                     dt=self.dt, dt_max=self.dt_max, max_rotation=self.max_rotation, step_count=self.step_count,
+                     rejected=self.rejected)
+        self._w_alpha = np.where(act, self.mv.w_gamma[:no], 1.0 / self._scale)
+        self._w_gamma = np.zeros(no)
+        self.order, self.theta, self.max_rotation = 1, 1.0, float(max_rotation)
+        self.dt_max = max(float(dt_max), self.dt_min)
+        self.dt = min(self.dt, self.dt_max)
+        t_fixed, tau, it = self.t, 0.0, 0
+        try:
+            torque = self.max_torque()
+            while torque >= tol and it < max_steps:
+                tau += self.step()
+                self.t = t_fixed
+                it += 1
+                if callback is not None:
+                    callback(self)
+                if it % check_every == 0:
+                    torque = self.max_torque()
+                    if it % (10 * check_every) == 0:
+                        log.info("relax (damped): step %d, pseudo-time %.3g s, max |m x H| = %.3g A/m", it, tau, torque)
+            if it % check_every:
+                torque = self.max_torque()
+        finally:
+            self._w_alpha, self._w_gamma = saved["w_alpha"], saved["w_gamma"]
+            self.order, self.theta, self.t, self.dt = saved["order"], saved["theta"], saved["t"], saved["dt"]
+            self.dt_max, self.max_rotation = saved["dt_max"], saved["max_rotation"]
+            self.step_count, self.rejected = saved["step_count"], saved["rejected"]
+            self._m_prev = None
+        return {"iterations": it, "max_torque": torque, "converged": torque < tol, "pseudo_time_s": tau}

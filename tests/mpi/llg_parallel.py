@@ -27,6 +27,11 @@ def compute(mesh_dir: Path, comm=MPI.COMM_WORLD) -> dict:
     s = LLG(d, m0, H_ext=(0, 2e4, 1e4), order=2, dt=1e-13, dt_max=2e-13, ksp_rtol=1e-13,
             stray_field_options={"rtol": 1e-13})
     s.advance(3e-12)
+    return trajectory_result(s, comm)
+
+
+def trajectory_result(s, comm) -> dict:
+    """What the parallel tests compare after a short LLG run on an FM1 / spacer / FM2 stack."""
     probes = np.array([[0, 0, 3 * NM], [15 * NM, 5 * NM, 2 * NM], [-10 * NM, -5 * NM, 11 * NM]])
     return {"ranks": comm.size, "t": s.t, "steps": s.step_count, "rejected": s.rejected,
             "m_FM1": s.average("FM1").tolist(), "m_FM2": s.average("FM2").tolist(),
