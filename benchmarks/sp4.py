@@ -3,14 +3,16 @@
 Prints one JSON object for fem_stt with ``field``, ``h_nm``, ``dofs``, ``ranks``,
 ``crossing_ps`` (first zero of <mx>), ``wall_s_1ns`` (integration wall time scaled to
 1 ns), the S-state, the <my> RMS difference to OOMMF and the time split (stray field,
-assembly = tangent basis + PtAP + right-hand side, linear solve, update). With
+with its FEM and BEM parts for FEM-BEM, assembly = tangent basis + PtAP + right-hand side,
+linear solve, update). Default: FEM-BEM on the film alone, 5 nm cells, 2.5 nm at the edges. With
 ``--compare`` it then runs magnum.np (PyPI ``magnumnp`` on CPU, 2 threads, in the separate
 environment benchmarks/.peer-venv made from /usr/bin/python3 with ``torch==2.13.0``
 installed first) at 128 x 32 x 1 cells and prints ``peer_wall_s_1ns`` and ``ratio`` =
 ours / peer. The two run one after the other with the machine otherwise idle (the MPI
 ranks have exited), so the ratio compares like with like on a shared machine.
 
-Run:  python benchmarks/sp4.py [--field 1] [--h 5e-9] [--t-end 1e-9] [--ranks 2] [--compare]
+Run:  python benchmarks/sp4.py [--field 1] [--h 5e-9] [--edge 2.5e-9] [--open-boundary fembem]
+          [--t-end 1e-9] [--ranks 2] [--compare]
 """
 import argparse
 import json

@@ -1,10 +1,12 @@
 """muMAG standard problem 4: relax the S-state, switch with field 1 or 2, compare with OOMMF.
 
-Permalloy film 500 x 125 x 3 nm (Ms = 8e5 A/m, A = 1.3e-11 J/m, alpha = 0.02) in an air
-box with an open-boundary shell. The S-state is relaxed from m = (1, 0.25, 0.1) by
-Barzilai-Borwein energy minimization, then the field mu0 H = (-24.6, 4.3, 0) mT (field
-1) or (-35.5, -6.3, 0) mT (field 2) is applied and the LLG equation is integrated with
-the second-order tangent-plane scheme.
+Permalloy film 500 x 125 x 3 nm (Ms = 8e5 A/m, A = 1.3e-11 J/m, alpha = 0.02), meshed
+alone with cells of ``--mesh-size`` and half that along the film's edges, where the stray
+field is singular; stray field by FEM-BEM (``--open-boundary shell``: the film in an air box
+with a transformed shell instead). The S-state is relaxed from m = (1, 0.25, 0.1) by the
+overdamped LLG flow, then the field mu0 H = (-24.6, 4.3, 0) mT (field 1) or
+(-35.5, -6.3, 0) mT (field 2) is applied and the LLG equation is integrated with the
+second-order tangent-plane scheme.
 
 Writes into the output folder: ``m.xdmf`` (ParaView time series), ``scalars.csv``
 (t, <m>, energies), ``provenance.json``, ``checkpoint.npz``, ``sp4_field<N>.png`` (<m>(t)
