@@ -55,7 +55,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from typing import Dict, Optional
+from typing import Optional
 
 import dolfinx
 import dolfinx.fem
@@ -374,7 +374,3 @@ class FemBemStrayField(PotentialField):
         self.timings["fem"] += (t1 - t0) + (t3 - t2)
         self.timings["bem"] += t2 - t1
         return self.H
-
-    def memory_bytes(self) -> Dict[str, int]:
-        """Bytes of the dense BEM rows on this rank."""
-        return {"bem_dense": int(self.B.nbytes)}
