@@ -177,6 +177,28 @@ class Domain:
         self.cells(names)  # validates
         return self.dx(tuple(self.regions[n] for n in names), **kw)
 
+    def restricted_form(self, a, u, v, regions):
+        """``a`` (a bilinear form over ``regions``) made assemblable on the whole mesh.
+
+        Returns (form, bc, outside): ``form`` = ``a`` plus a structurally present, zero-valued
+        block on the other regions (every row then has a diagonal entry); ``bc`` a zero
+        Dirichlet condition on the dofs (block indices) of u's space that touch no cell of
+        ``regions``, listed in ``outside``. Assembled with ``bc`` the matrix has identity rows
+        there, so vectors that are zero off ``regions`` pass through unchanged.
+        """
+        import dolfinx.fem
+        from petsc4py import PETSc
+        V = u.ufl_function_space()
+        others = [r for r in self.regions if r not in regions]
+        if others:
+            zero = dolfinx.fem.Constant(self.mesh, PETSc.ScalarType(0.0))
+            a = a + zero * ufl.inner(u, v) * self.measure(others)
+        im = V.dofmap.index_map
+        inside = np.zeros(im.size_local + im.num_ghosts, dtype=bool)
+        inside[_compat.locate_dofs_topological(V, 3, self.cells(regions))] = True
+        outside = np.flatnonzero(~inside).astype(np.int32)
+        return a, dolfinx.fem.dirichletbc(dolfinx.fem.Function(V), outside), outside
+
     @property
     def magnetic_regions(self) -> list:
         """Names of the regions whose material has Ms > 0, in tag order."""

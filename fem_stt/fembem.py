@@ -80,7 +80,11 @@ def solid_angles(x: np.ndarray, tri: np.ndarray) -> np.ndarray:
     tan(Omega/2) = rho1.(rho2 x rho3) / (r1 r2 r3 + r1 rho2.rho3 + r2 rho1.rho3 + r3 rho1.rho2).
     """
     rho = tri[None, :, :, :] - x[:, None, None, :]
-    r = np.linalg.norm(rho, axis=-1)
+    return _solid_angles(rho, np.linalg.norm(rho, axis=-1))
+
+
+def _solid_angles(rho: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Solid angles from rho = corners - x, shape (n_x, n_t, 3, 3), and r = |rho| (n_x, n_t, 3)."""
     det = np.einsum("xtk,xtk->xt", rho[:, :, 0], np.cross(rho[:, :, 1], rho[:, :, 2]))
     d01 = np.einsum("xtk,xtk->xt", rho[:, :, 0], rho[:, :, 1])
     d02 = np.einsum("xtk,xtk->xt", rho[:, :, 0], rho[:, :, 2])
@@ -118,16 +122,14 @@ def lindholm_weights(x: np.ndarray, tri: np.ndarray, exclude: Optional[np.ndarra
     rs = r + np.roll(r, -1, axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         P = np.log((rs + s[None]) / (rs - s[None]))
-    omega = solid_angles(x, tri)
+    omega = _solid_angles(rho, r)
     if exclude is not None:
         P[exclude] = 0.0
         omega[exclude] = 0.0
     gP = np.einsum("tij,xtj->xti", gamma, P)
     L = (np.roll(s, -1, axis=1) / (8.0 * math.pi * area)[:, None])[None] * (
         np.roll(eta0, -1, axis=2) * omega[..., None] - zeta[..., None] * gP)
-    if exclude is not None:
-        L[exclude] = 0.0
-    return L, omega
+    return L, omega  # excluded pairs: omega = P = 0, hence L = 0
 
 
 class FemBemStrayField(PotentialField):
@@ -197,15 +199,10 @@ class FemBemStrayField(PotentialField):
 
         # ---- FEM operators (magnetic cells; identity rows elsewhere)
         dxm = domain.measure(mags)
-        others = [r for r in domain.regions if r not in mags]
-        cell_dofs = _compat.locate_dofs_topological(V, 3, domain.cells(mags))
-        active = np.zeros(n_local, dtype=bool)
-        active[cell_dofs] = True
-        inactive = np.flatnonzero(~active).astype(np.int32)
         u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
-        zero = dolfinx.fem.Constant(mesh, PETSc.ScalarType(0.0))
-        pad = zero * u * v * domain.measure(others) if others else None
-        stiff = ufl.inner(ufl.grad(u), ufl.grad(v)) * dxm
+        a2, bc_off, outside = domain.restricted_form(ufl.inner(ufl.grad(u), ufl.grad(v)) * dxm, u, v, mags)
+        active = np.ones(n_local, dtype=bool)
+        active[outside] = False
         # u1: Neumann problem, made non-singular by a tiny mass shift delta ~ 1e-9 / diam^2
         # (changes u1 by a relative ~1e-9 and, through the free constant, nothing in u)
         xg = V.tabulate_dof_coordinates()[:n_local][active]
@@ -215,16 +212,13 @@ class FemBemStrayField(PotentialField):
         comm.Allreduce(xg.max(axis=0) if len(xg) else np.full(3, -np.inf), hi, op=MPI.MAX)
         diam = float(np.linalg.norm(hi - lo))
         delta = dolfinx.fem.Constant(mesh, PETSc.ScalarType(1e-9 / diam**2))
-        a1 = stiff + delta * u * v * dxm + (pad if pad is not None else 0)
-        bc_off = _compat.dirichlet_bc(PETSc.ScalarType(0.0), inactive, V)
-        self.K1 = _compat.assemble_matrix(_compat.form(a1), bcs=[bc_off])
-        a2 = stiff + (pad if pad is not None else 0)
+        self.K1 = _compat.assemble_matrix(_compat.form(a2 + delta * u * v * dxm), bcs=[bc_off])
         self.K0 = _compat.assemble_matrix(_compat.form(a2))
         bl = np.zeros(n_local, dtype=bool)
         gl = im.local_to_global(np.arange(n_local, dtype=np.int32))
         bl[np.isin(gl, gb)] = True
         self._bdofs_local = np.flatnonzero(bl).astype(np.int32)
-        bc2 = _compat.dirichlet_bc(PETSc.ScalarType(0.0), np.union1d(self._bdofs_local, inactive).astype(np.int32), V)
+        bc2 = _compat.dirichlet_bc(PETSc.ScalarType(0.0), np.union1d(self._bdofs_local, outside).astype(np.int32), V)
         self.K2 = _compat.assemble_matrix(_compat.form(a2), bcs=[bc2])
         self.Ms = domain.material_field("Ms")
         mt, phi = ufl.TrialFunction(self.Vm), ufl.TestFunction(self.Vm)

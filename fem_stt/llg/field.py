@@ -22,8 +22,6 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Optional, Sequence, Union
 
-import dolfinx
-import dolfinx.fem
 import numpy as np
 import ufl
 from mpi4py import MPI
@@ -107,13 +105,7 @@ class Exchange:
         dom = mv.domain
         A = dom.material_field("A")
         u, v = ufl.TrialFunction(mv.Vm), ufl.TestFunction(mv.Vm)
-        others = [r for r in dom.regions if r not in mv.regions]
-        zero = dolfinx.fem.Constant(dom.mesh, PETSc.ScalarType(0.0))
-        a = 2.0 * A * ufl.inner(ufl.grad(u), ufl.grad(v)) * mv.dxm
-        if others:  # a structurally present, zero-valued block so that every row has a diagonal
-            a = a + zero * ufl.inner(u, v) * dom.measure(others)
-        inactive = np.flatnonzero(~mv.active).astype(np.int32)  # block (vertex) indices of Vm
-        bc = dolfinx.fem.dirichletbc(dolfinx.fem.Function(mv.Vm), inactive)
+        a, bc, _ = dom.restricted_form(2.0 * A * ufl.inner(ufl.grad(u), ufl.grad(v)) * mv.dxm, u, v, mv.regions)
         self.K = _compat.assemble_matrix(_compat.form(a), bcs=[bc])
         self._tmp = self.K.createVecLeft()
 
