@@ -1154,12 +1154,47 @@ def read_msh_groups(path: Union[str, Path]):
     return None, None
 
 
-def load_case(path: Union[str, Path]) -> Case:
-    """Read and validate a case file (no meshing): returns a :class:`Case` with SI values.
+#: The models a case file can select with a top-level ``model = "..."`` key: name ->
+#: ``"module:callable"``. The callable takes ``(text, base_dir, source)`` and returns a case
+#: object with ``describe() -> str`` and ``run(comm=None, output=None, overwrite=False,
+#: resume=False, progress=True, mesh_dir=None) -> Path`` (what ``fem-stt check`` / ``run`` call).
+#: Without the key a case is the micromagnetic/spin-transport :class:`Case` of this module.
+MODELS: Dict[str, str] = {
+    "micromagnetic": "fem_stt.config:micromagnetic_case",
+}
+
+
+def micromagnetic_case(text: str, base_dir: Union[str, Path, None] = None, source: Optional[Path] = None) -> Case:
+    """The :class:`Case` of a case file's text (an optional ``model = "micromagnetic"`` key is dropped)."""
+    data = tomllib.loads(text)
+    data.pop("model", None)
+    case = Case.from_dict(data, base_dir)
+    case._text, case._source = text, source
+    return case
+
+
+def _model_loader(name: str):
+    import importlib
+    mod, _, attr = MODELS[name].partition(":")
+    obj = importlib.import_module(mod)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def load_case(path: Union[str, Path]):
+    """Read and validate a case file (no meshing): returns a :class:`Case` with SI values, or
+    the case object of the model named by the file's top-level ``model`` key (:data:`MODELS`).
 
     Raises FileNotFoundError, or ParameterError naming the dotted key of the first problem."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"case file {path} does not exist")
     text = path.read_text()
-    return Case.from_toml(text, base_dir=path.resolve().parent, source=path)
+    try:
+        model = tomllib.loads(text).get("model", "micromagnetic")
+    except tomllib.TOMLDecodeError as e:
+        raise ParameterError(str(path), f"not valid TOML: {e}") from None
+    if model not in MODELS:
+        raise ParameterError("model", f"must be one of {sorted(MODELS)}, got {model!r}")
+    return _model_loader(model)(text, base_dir=path.resolve().parent, source=path)

@@ -35,7 +35,11 @@ stamp="$VENV/.fem_stt_installed"
 want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $ROOT"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] installing fem_stt into $VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[test]"
+  # Debian's DOLFINx/petsc4py/mpi4py are built against Debian's numpy and scipy: pin both so
+  # that no PyPI extra (or its dependencies) replaces them inside the virtual environment.
+  "$VENV/bin/python" -c "import numpy, scipy; print(f'numpy=={numpy.__version__}\nscipy=={scipy.__version__}')" \
+    > "$VENV/constraints.txt"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c "$VENV/constraints.txt" -e "$ROOT[test]"
   echo "$want" > "$stamp"
 fi
 "$VENV/bin/python" -c "import dolfinx, gmsh, fem_stt" || { echo "[setup] import check failed" >&2; exit 1; }

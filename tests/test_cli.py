@@ -254,3 +254,14 @@ def test_user_msh_case_and_mixed_random_initial_state(quick, tmp_path, mesh_dir)
     assert np.allclose(sim.llg.average("FM1"), [1, 0, 0])
     m2 = sim.llg.average("FM2")
     assert 0.05 < np.linalg.norm(m2) < 0.999  # a texture, not a uniform state
+
+
+def test_case_file_model_key(tmp_path):
+    """The top-level ``model`` key selects the model; an unknown one is refused by name."""
+    text = (CASES / "small_pillar_quick.toml").read_text()
+    p = tmp_path / "mm.toml"
+    p.write_text('model = "micromagnetic"\n' + text)
+    assert load_case(p).name == load_case(CASES / "small_pillar_quick.toml").name
+    p.write_text('model = "no_such_model"\n' + text)
+    with pytest.raises(ParameterError, match="model"):
+        load_case(p)
