@@ -53,27 +53,31 @@ pairs compiled with numba, one thread per MPI rank (the ranks are the parallelis
 rather than a C kernel through cffi: it installs as a wheel with no compiler step (Debian's
 DOLFINx stack already brings python3-numba through python3-basix), the kernel reads as the
 formula above in the language of the rest of the package, and ``cache=True`` keeps the
-compiled code on disk so the JIT compilation (a few seconds) is paid once per installation.
+compiled code on disk, so the JIT compilation (10-25 s for all kernels on the project's
+2-core machine, :func:`compile_kernels`) is paid once per installation and edit of this file.
 :func:`lindholm_weights` evaluates the same formulas vectorized in numpy; it is kept as the
-reference the kernel is tested against (``kernel="numpy"``: ~10x slower).
+reference the kernel is tested against (``kernel="numpy"``: 3-4x slower in wall time on the
+shared 2-core machine, benchmarks/fembem_setup.py; ~7x in CPU time per pair, 180 vs 1240 ns).
 
 Compression (``compression="aca"``, :class:`HMatrix`): dense storage takes 4 n_b^2 bytes
-(float32), ~4.4 GB at n_b = 33,000. The H-matrix form uses binary cluster trees of the
-rows (this rank's boundary vertices) and of the columns (all of them), split at the median
-of the longest side of the bounding box down to ``leaf_size`` = 32 vertices. A block (s, t)
-is admissible if min(diam s, diam t) <= eta dist(s, t), eta = 2, with the column box taken
-over the triangles around the column vertices (so no admissible block holds a diagonal
-entry or a corner pair); admissible blocks are stored as U^T V computed by adaptive cross
-approximation with partial pivoting (Bebendorf, Numer. Math. 86, 565 (2000)), the others
-dense (so are admissible blocks with fewer than 2 ``leaf_size`` rows or columns, on which
-ACA costs more than the entries: a cross needs ~2 n + 6 m (point, triangle) pairs, an m x n
-block ~2 m n). Stopping rule: the last cross u v^T has |u| |v| <= tol ||S_k||_F (S_k the sum of
-the crosses so far); then the residuals of rows and columns not yet used -- first the one
-least covered by the crosses (smallest sum_l u_l(i)^2 |v_l|^2), then 2 random ones -- must
-be below tol ||S_k||_F / sqrt(#rows) (resp. #columns), otherwise the crosses go on from the
-failing one. The check matters on films: the kernel vanishes between points of one flat
-face, so a block between two distant patches of a film is [[0, A], [C, 0]] (top and bottom
-rows and columns), on which plain partial pivoting stops after A and misses C. The diagonal
+(float32), 3.0 GB for a 1000 x 250 x 3 nm film with SP4's mesh (n_b = 27,347). The H-matrix
+form uses binary cluster trees of the rows (this rank's boundary vertices) and of the
+columns (all of them), split at the median of the longest side of the bounding box down to
+``leaf_size`` = 32 vertices. A block (s, t) is admissible if min(diam s, diam t) <= eta
+dist(s, t), eta = 2, with the column box taken over the triangles around the column vertices
+(so no admissible block holds a diagonal entry or a corner pair); admissible blocks are
+stored as U^T V computed by adaptive cross approximation with partial pivoting (Bebendorf,
+Numer. Math. 86, 565 (2000)), the others dense (so are admissible blocks with fewer than 2
+``leaf_size`` rows or columns, on which ACA costs more than the entries: a cross needs ~2 n
++ 6 m (point, triangle) pairs, an m x n block ~2 m n). Stopping rule: the last cross u v^T
+has |u| |v| <= tol ||S_k||_F (S_k the sum of the crosses so far); then the residuals of rows
+and columns not yet used -- first the one least covered by the crosses (smallest sum_l
+u_l(i)^2 |v_l|^2), then 2 random ones -- must be below tol ||S_k||_F / sqrt(#rows) (resp.
+#columns), otherwise the crosses go on from the failing one. The check matters on films: the
+kernel vanishes between points of one flat face, so a block between two distant patches of a
+film is [[0, A], [C, 0]] (top and bottom rows and columns), on which plain partial pivoting
+stops after A and misses C (on a 300 x 100 x 3 nm film it leaves ||B_H - B||_F / ||B||_F =
+2.4e-3 whatever tol; with the check, 1.8e-7 at tol = 1e-4 and 1.4e-9 at 1e-6). The diagonal
 is Omega_i/4pi - 1 with Omega_i = -4pi (L_H 1)_i, so that B_H 1 = -1 holds to rounding as
 for the dense B and the free constant of u1 still cancels.
 """
@@ -232,30 +236,35 @@ def _lindholm_pair(x, y, z, t, geo):
 
 
 @numba.njit(cache=True)
-def _dense_double_layer(xr, rowb, cols, geo, out, omega):
+def _dense_double_layer(xr, rowb, cols, geo, out, omega, block):
     """Dense rows of B (module docstring, step 2) for the points ``xr`` (n_r, 3) [m], boundary
-    vertices ``rowb`` (n_r,); ``cols`` (n_t, 3) boundary index of each corner. Each row is
+    vertices ``rowb`` (n_r,); ``cols`` (n_t, 3) boundary index of each corner. Rows are done
+    ``block`` at a time, triangle by triangle (each triangle's data is read once per block),
     summed in double precision and stored into ``out`` (n_r, n_b); ``omega`` (n_r,) gets the
     interior solid angles [sr]. Pairs where the point is a corner of the triangle are skipped."""
     nr = xr.shape[0]
     nt = cols.shape[0]
-    buf = np.zeros(out.shape[1])
-    for a in range(nr):
-        buf[:] = 0.0
-        ib = rowb[a]
-        osum = 0.0
+    buf = np.zeros((block, out.shape[1]))
+    osum = np.zeros(block)
+    for a0 in range(0, nr, block):
+        a1 = min(nr, a0 + block)
+        buf[:, :] = 0.0
+        osum[:] = 0.0
         for t in range(nt):
             k0, k1, k2 = cols[t, 0], cols[t, 1], cols[t, 2]
-            if k0 == ib or k1 == ib or k2 == ib:
-                continue
-            l1, l2, l3, om = _lindholm_pair(xr[a, 0], xr[a, 1], xr[a, 2], t, geo)
-            buf[k0] += l1
-            buf[k1] += l2
-            buf[k2] += l3
-            osum += om
-        buf[ib] += osum / (4.0 * math.pi) - 1.0
-        omega[a] = osum
-        out[a, :] = buf
+            for a in range(a0, a1):
+                ib = rowb[a]
+                if k0 == ib or k1 == ib or k2 == ib:
+                    continue
+                l1, l2, l3, om = _lindholm_pair(xr[a, 0], xr[a, 1], xr[a, 2], t, geo)
+                buf[a - a0, k0] += l1
+                buf[a - a0, k1] += l2
+                buf[a - a0, k2] += l3
+                osum[a - a0] += om
+        for a in range(a0, a1):
+            buf[a - a0, rowb[a]] += osum[a - a0] / (4.0 * math.pi) - 1.0
+            omega[a] = osum[a - a0]
+            out[a, :] = buf[a - a0]
 
 
 def double_layer_matrix(x_rows: np.ndarray, rowb: np.ndarray, tri: np.ndarray, cols: np.ndarray, nb: int,
@@ -276,7 +285,7 @@ def double_layer_matrix(x_rows: np.ndarray, rowb: np.ndarray, tri: np.ndarray, c
     B = np.empty((len(x_rows), nb), dtype=dtype)
     omega = np.empty(len(x_rows))
     _dense_double_layer(np.ascontiguousarray(x_rows, dtype=np.float64), np.asarray(rowb, dtype=np.int64),
-                        np.ascontiguousarray(cols, dtype=np.int64), triangle_geometry(tri), B, omega)
+                        np.ascontiguousarray(cols, dtype=np.int64), triangle_geometry(tri), B, omega, 8)
     return B, omega
 
 
