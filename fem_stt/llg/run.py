@@ -162,9 +162,9 @@ class LLGRun:
         """Write ``checkpoint.npz`` (atomically) with :meth:`LLG.get_state`, keyed by dof coordinates."""
         llg, mv = self.llg, self.llg.mv
         st = llg.get_state()
-        m_prev = st["m_prev"] if st["m_prev"] is not None else np.full_like(st["m"], np.nan)
-        cm, vals = _gather_by_coords(self.comm, mv.Vm.tabulate_dof_coordinates(), np.hstack([st["m"], m_prev]),
-                                     mv.n_owned)
+        hist = st["history"]
+        cols = [st["m"]] + [mh for mh, _ in hist]  # m, m^{n-1}, m^{n-2}, ...
+        cm, vals = _gather_by_coords(self.comm, mv.Vm.tabulate_dof_coordinates(), np.hstack(cols), mv.n_owned)
         if st["u"] is not None:
             Vu = llg.stray.V
             cu, uvals = _gather_by_coords(self.comm, Vu.tabulate_dof_coordinates(), st["u"][:, None],
@@ -173,9 +173,9 @@ class LLGRun:
             cu = uvals = np.zeros((0, 3))
         if self.comm.rank == 0:
             tmp = self.output / "checkpoint.tmp.npz"
-            np.savez(tmp, coords=cm, m=vals[:, :3], m_prev=vals[:, 3:], u_coords=cu, u=uvals,
-                     t=st["t"], dt=st["dt"], k_prev=st["k_prev"] if st["k_prev"] is not None else np.nan,
-                     step=st["step"], rejected=st["rejected"], has_prev=st["m_prev"] is not None)
+            np.savez(tmp, coords=cm, m=vals[:, :3], m_history=vals[:, 3:].reshape(len(cm), len(hist), 3),
+                     k_history=np.array([kh for _, kh in hist], dtype=float), u_coords=cu, u=uvals,
+                     t=st["t"], dt=st["dt"], step=st["step"], rejected=st["rejected"])
             os.replace(tmp, self.output / "checkpoint.npz")
         self.comm.barrier()
 
@@ -188,10 +188,13 @@ class LLGRun:
         if llg.stray is not None and len(data["u"]):
             xu = llg.stray.V.tabulate_dof_coordinates()
             u = _scatter_by_coords(xu, data["u_coords"], data["u"], scale)[:, 0]
-        has_prev = bool(data["has_prev"])
-        llg.set_state({"m": _scatter_by_coords(xm, data["coords"], data["m"], scale),
-                       "m_prev": _scatter_by_coords(xm, data["coords"], data["m_prev"], scale) if has_prev else None,
-                       "k_prev": float(data["k_prev"]), "u": u, "t": float(data["t"]), "dt": float(data["dt"]),
+        if "m_history" not in data:
+            raise ParameterError("resume", f"{self.output / 'checkpoint.npz'} was written by an older fem_stt "
+                                           "(no step history); start a new run")
+        hist = [(_scatter_by_coords(xm, data["coords"], data["m_history"][:, j], scale), float(kh))
+                for j, kh in enumerate(data["k_history"])]
+        llg.set_state({"m": _scatter_by_coords(xm, data["coords"], data["m"], scale), "history": hist,
+                       "u": u, "t": float(data["t"]), "dt": float(data["dt"]),
                        "step": int(data["step"]), "rejected": int(data["rejected"])})
 
     # ------------------------------------------------------------------ running
