@@ -146,8 +146,9 @@ def mixed_space(mesh, parts):
 
 
 def collapse(V):
-    """(collapsed space, dofs of the sub-space in the parent) of a sub-space ``V`` (e.g. ``W.sub(0)``)."""
-    return V.collapse()
+    """(collapsed space, dofs of the sub-space in the parent, int32 array) of a sub-space ``V``."""
+    Vc, dofs = V.collapse()
+    return Vc, np.asarray(dofs, dtype=np.int32)
 
 
 def locate_sub_dofs(V_sub, V_collapsed, dim: int, entities):

@@ -23,6 +23,7 @@ grad^perp x n in (7) (2 by default, 1 as printed), the eps^2 spin flux variant
 (``spin_flux_eps2``), the wall condition (covariant no-flux by default, plain Neumann).
 """
 from .channel import DRAIN, SOURCE, WALLS, Channel
+from .charge import DensityGradient
 from .spin import SpinDiffusion
 
-__all__ = ["Channel", "DRAIN", "SOURCE", "SpinDiffusion", "WALLS"]
+__all__ = ["Channel", "DensityGradient", "DRAIN", "SOURCE", "SpinDiffusion", "WALLS"]
