@@ -44,7 +44,9 @@ def scalar_field(mesh, value, name: str, degree: int = 2):
 
 def d(f, i: int, gdim: int):
     """Partial derivative d f / d x_i, zero for i >= gdim (fields depend on x1 only in 1D)."""
-    if i < gdim:
+    if isinstance(f, (int, float)):
+        return 0.0
+    if i < gdim and not isinstance(f, ufl.constantvalue.Zero):
         return f.dx(i)
     return ufl.zero(*f.ufl_shape) if f.ufl_shape else ufl.zero()
 

@@ -188,6 +188,47 @@ def spin_bvp(alpha: float, L: float, n_source, n_drain=(0, 0, 0), v: float = 0.0
     return res
 
 
+def spin_bvp_variable_density(alpha: float, L: float, n_source, eps: float, drho: Callable, v: float = 0.0,
+                              c: float = 2.0, tol: float = 1e-9, nodes: int = 2001):
+    """Stationary 1D eq. (7), linearised in n, with a non-uniform charge density n0 = e^rho.
+
+    In 1D (x1 only) with ``g = n0'/n0 = rho'`` and ``H = n0''/n0 = rho'' + rho'^2``, Theorem 1.2
+    gives ``A1 = 2g^3 - 2gH`` (without the |n|^2 part), ``B = (n'' - g n')/n0``,
+    ``C11 = 2H - g^2``, ``D1 = g n'' - g^2 n'``, hence the eps^2 flux
+    ``G1 = n A1 - n''' + n' C11 + B n0' + D1 = -n''' + 2g n'' + (2H - 3g^2) n' + 2g(g^2 - H) n``
+    and ``0 = L2(n) + (eps^2/12) G1'`` with L2 the eps = 0 operator of :func:`spin_coefficients`.
+    ``drho(x) -> (rho', rho'', rho''')``. Boundary conditions: n(0) = n_source, n(L) = 0,
+    n''(0) = n''(L) = 0. Returns the ``solve_bvp`` result (``.sol(x)[0:3]`` = n).
+    """
+    M0, M1, M2 = spin_coefficients(alpha, v, 0.0, c)
+    ns = np.asarray(n_source, float)
+
+    def f(x, y):
+        n, n1, n2, n3 = y[0:3], y[3:6], y[6:9], y[9:12]
+        r1, r2, r3 = drho(x)
+        g, gp = r1, r2
+        H = r2 + r1 ** 2
+        Hp = r3 + 2 * r1 * r2
+        a2 = 2 * H - 3 * g ** 2
+        a2p = 2 * Hp - 6 * g * gp
+        a0 = 2 * g * (g ** 2 - H)
+        a0p = 2 * gp * (g ** 2 - H) + 2 * g * (2 * g * gp - Hp)
+        L2 = M2 @ n2 + M1 @ n1 + M0 @ n
+        n4 = (12.0 / eps ** 2) * L2 + 2 * g * n3 + (2 * gp + a2) * n2 + (a2p + a0) * n1 + a0p * n
+        return np.vstack([n1, n2, n3, n4])
+
+    def bc(ya, yb):
+        return np.concatenate([ya[0:3] - ns, yb[0:3], ya[6:9], yb[6:9]])
+
+    x = np.linspace(0.0, L, nodes)
+    y0 = np.zeros((12, nodes))
+    y0[0:3] = ns[:, None] * (1 - x / L)
+    res = scipy.integrate.solve_bvp(f, bc, x, y0, tol=tol, max_nodes=500000)
+    if not res.success:
+        raise RuntimeError(f"solve_bvp failed: {res.message}")
+    return res
+
+
 # ---------------------------------------------------------------------------- density gradient, stationary
 
 

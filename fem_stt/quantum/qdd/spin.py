@@ -22,7 +22,9 @@ Weak form (test phi; w = -Lap n as a mixed variable with test psi when eps > 0):
 
 ``G_i = n A_i + d_i w + sum_j d_j n C_ji + B d_i n0 + D_i``,
 ``P = (eps^2/6) n x B + (eps^2 tau/(3 n0)) n x (n x B)``, ``B = -w/n0 - grad n.grad n0/n0^2``.
-The second derivatives of n in D are the cellwise Hessian of the (P2) spin density.
+The second derivatives of n in D are ``n'' = -w`` in 1D and the cellwise Hessian of the P2
+spin density in 2D (P2 then converges at second order when n0 is non-uniform; so does a P2
+rho, whose Hessian enters A and C).
 
 Boundary conditions: on a contact (Dirichlet group) the given components of n (and w = 0);
 on every other boundary facet (walls) the natural condition, i.e. the covariant no-flux
@@ -237,7 +239,8 @@ class SpinDiffusion(BDFStepper):
         Cs = L0 - gg + keep * 4 * ufl.inner(n, n) / n0 ** 2
         G = []
         for i in range(2):
-            Di = sum(g[j] * d(dn[i], j, gd) for j in range(2)) - (dn[0] * g[0] + dn[1] * g[1]) * g[i]
+            hess = (lambda i, j: -w) if gd == 1 else (lambda i, j: d(dn[i], j, gd))  # 1D: n'' = -w
+            Di = sum(g[j] * hess(i, j) for j in range(gd)) - (dn[0] * g[0] + dn[1] * g[1]) * g[i]
             Gi = n * A[i] + d(w, i, gd) + dn[i] * Cs + sum(dn[j] * H[j][i] for j in range(2)) + B * n0 * g[i] + Di
             G.append(Gi)
         P = (eps ** 2 / 6) * ufl.cross(n, B) + (eps ** 2 * tau / 3) / n0 * ufl.cross(n, ufl.cross(n, B))
