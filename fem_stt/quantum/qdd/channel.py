@@ -55,9 +55,10 @@ class Channel:
         self.dx = ufl.Measure("dx", domain=mesh)
         self.ds = ufl.Measure("ds", domain=mesh, subdomain_data=facet_tags)
         x = mesh.geometry.x
-        lo = self.comm.allreduce(x.min(axis=0) if len(x) else np.full(3, np.inf), op=MPI.MIN)
-        hi = self.comm.allreduce(x.max(axis=0) if len(x) else np.full(3, -np.inf), op=MPI.MAX)
-        self.bounds = (np.asarray(lo), np.asarray(hi))
+        lo, hi = np.empty(3), np.empty(3)  # elementwise over ranks (buffer Allreduce)
+        self.comm.Allreduce(np.ascontiguousarray(x.min(axis=0) if len(x) else np.full(3, np.inf)), lo, op=MPI.MIN)
+        self.comm.Allreduce(np.ascontiguousarray(x.max(axis=0) if len(x) else np.full(3, -np.inf)), hi, op=MPI.MAX)
+        self.bounds = (lo, hi)
         self.length = float(hi[0] - lo[0])
         self.width = float(hi[1] - lo[1]) if self.tdim == 2 else 0.0
 

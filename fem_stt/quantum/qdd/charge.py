@@ -80,6 +80,7 @@ class DensityGradient(BDFStepper):
         self._V_user = scalar_field(mesh, V, "V")
         self.lam = constant(mesh, 1.0)  # continuation factor of the potential
         self.eps_c = constant(mesh, self.eps)
+        self._tau = constant(mesh, self.tau)
         self.V = self.lam * self._V_user
         self.W = _compat.mixed_space(mesh, [("CG", self.degree, None), ("CG", self.degree, None)])
         self.u = dolfinx.fem.Function(self.W, name="charge")
@@ -132,7 +133,7 @@ class DensityGradient(BDFStepper):
         e2 = self.eps_c ** 2
         grad_rho_sq = sum(d(rho, i, gd) ** 2 for i in range(gd))
         R = (k0 * ufl.exp(rho) + k1 * ufl.exp(r1) + k2 * ufl.exp(r2)) * psi * self.dx
-        R += self.tau * ufl.exp(rho) * sum(d(F, i, gd) * d(psi, i, gd) for i in range(gd)) * self.dx
+        R += self._tau * ufl.exp(rho) * sum(d(F, i, gd) * d(psi, i, gd) for i in range(gd)) * self.dx
         R += ((F - rho - self.V) * chi - e2 / 12 * sum(d(rho, i, gd) * d(chi, i, gd) for i in range(gd))
               + e2 / 24 * grad_rho_sq * chi) * self.dx
         return R
@@ -284,7 +285,7 @@ class DensityGradient(BDFStepper):
         one = dolfinx.fem.Function(V1)
         one.x.array[:] = 1.0
         lump = _compat.assemble_vector_local(_compat.form(ufl.inner(one, v) * ufl.dx))
-        J = -self.tau * ufl.exp(rho) * ufl.grad(F)
+        J = -self._tau * ufl.exp(rho) * ufl.grad(F)
         f = dolfinx.fem.Function(V1, name="J")
         f.x.array[:] = _compat.assemble_vector_local(_compat.form(ufl.inner(J, v) * ufl.dx)) / lump
         return f

@@ -139,6 +139,8 @@ class SpinDiffusion(BDFStepper):
         else:
             self.W = _compat.function_space(mesh, "CG", self.degree, shape=(3,))
             self.Vn, self._n_dofs = self.W, None
+        # parameters enter the forms as Constants: a new alpha, tau or eps needs no new JIT compilation
+        self._alpha, self._tau, self._eps = (constant(mesh, v) for v in (self.alpha, self.tau, self.eps))
         self.u = dolfinx.fem.Function(self.W, name="spin")
         self._old = [dolfinx.fem.Function(self.W), dolfinx.fem.Function(self.W)]
         self._k = [constant(mesh, 0.0) for _ in range(3)]
@@ -188,7 +190,7 @@ class SpinDiffusion(BDFStepper):
 
     def _residual(self):
         gd, mesh = self.gdim, self.channel.mesh
-        a, tau, eps, c = self.alpha, self.tau, self.eps, self.c
+        a, tau, c = self._alpha, self._tau, self.c
         n, w = self._split(self.u)
         n1, _ = self._split(self._old[0])
         n2, _ = self._split(self._old[1])
@@ -207,7 +209,7 @@ class SpinDiffusion(BDFStepper):
         if c != 2.0:
             grad_perp_x_n = sum(ufl.cross(E_PERP[i], d(n, i, gd)) for i in range(2))
             F += 2 * a * tau * (c - 2.0) * ufl.inner(grad_perp_x_n, phi) * dx
-        if self.wall_bc == "neumann" and a > 0:
+        if self.wall_bc == "neumann":
             ds_w = self.channel.wall_measure([g for g, v in self.contacts.items() if all(x is not None for x in v)])
             nu = ufl.FacetNormal(mesh)
             rot = sum(nu[i] * ufl.cross(E_PERP[i], n) for i in range(gd))
@@ -219,7 +221,7 @@ class SpinDiffusion(BDFStepper):
 
     def _eps2_terms(self, n, w, phi, dx):
         """(eps^2 tau/12) sum_i G_i.d_i phi - P.phi of eq. (7) (see the module docstring)."""
-        gd, tau, eps = self.gdim, self.tau, self.eps
+        gd, tau, eps = self.gdim, self._tau, self._eps
         if self.rho is not None:
             rho = self.rho
             n0 = ufl.exp(rho)
@@ -248,6 +250,11 @@ class SpinDiffusion(BDFStepper):
             P += -(eps ** 2 * tau / 3) * ufl.cross(n, B)
         return ((eps ** 2 * tau / 12) * sum(ufl.inner(G[i], d(phi, i, gd)) for i in range(gd))
                 - ufl.inner(P, phi)) * dx
+
+    def set_alpha(self, alpha: float):
+        """Change the Rashba constant (scaled) without rebuilding the forms."""
+        self.alpha = require_nonnegative("alpha", alpha)
+        self._alpha.value = self.alpha
 
     # ------------------------------------------------------------------ state
     def set_state(self, n_init):
@@ -392,7 +399,7 @@ class SpinDiffusion(BDFStepper):
         lump = _compat.assemble_vector_local(_compat.form(ufl.inner(one, v) * ufl.dx))
         out = []
         for i in range(2):
-            Ji = -self.tau * (d(n, i, gd) - 2 * self.alpha * ufl.cross(E_PERP[i], n) + n * d(self.V, i, gd))
+            Ji = -self._tau * (d(n, i, gd) - 2 * self._alpha * ufl.cross(E_PERP[i], n) + n * d(self.V, i, gd))
             f = dolfinx.fem.Function(V1, name=f"J_spin_{'xy'[i]}")
             f.x.array[:] = _compat.assemble_vector_local(_compat.form(ufl.inner(Ji, v) * ufl.dx)) / lump
             out.append(f)
