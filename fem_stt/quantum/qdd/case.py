@@ -151,15 +151,26 @@ class QDDCase:
             raise ParameterError(key, str(e).split(": ", 1)[1]) from None
 
     def describe(self) -> str:
-        c = self.cfg
-        kind = "2D" if c.channel.width > 0 else "1D"
-        lines = [f"QDD-Rashba case '{c.name}' ({self.source or 'dict'}): {kind} channel "
-                 f"L = {c.channel.length:g} m, W = {c.channel.width:g} m, cells {c.channel.mesh_size:g} m; "
-                 f"{'Bohm terms (6)-(7)' if c.model_options.quantum else 'eps -> 0 limit (9)-(10)'}, "
-                 f"c = {c.model_options.c:g}, walls {c.model_options.wall_bc}",
-                 self._device.scales.describe(),
-                 "stationary" if c.run is None else f"transient to {c.run.t_end:g} s, dt = {c.run.dt:g} s"]
-        return "\n".join(lines)
+        c, d = self.cfg, self._device
+        geo = (f"2D channel {c.channel.length:g} m x {c.channel.width:g} m" if c.channel.width > 0
+               else f"1D channel {c.channel.length:g} m")
+        gate = (f", gate barrier {c.gate.height:g} eV at {c.gate.position:g} m (width {c.gate.width:g} m)"
+                if c.gate else "")
+        mob = (f"mobility {c.material.mobility:g} m^2/(V s)" if c.material.mobility is not None
+               else f"tau_c {c.material.tau_c:g} s")
+        run = "stationary" if c.run is None else f"{c.run.t_end:g} s (dt {c.run.dt:g} s, BDF{c.run.order})"
+        return "\n".join([
+            f"QDD-Rashba case '{c.name}' ({self.source or 'dict'})",
+            f"  regions: {geo}, cells {c.channel.mesh_size:g} m; contacts source (x = 0), drain (x = L); "
+            f"walls {c.model_options.wall_bc}{gate}",
+            f"  materials: m* = {c.material.m_eff:g} me, alpha_R = {c.material.alpha_R:g} eV m, "
+            f"T = {c.material.temperature:g} K, {mob}",
+            f"  transport: {'Bohm terms, eqs. (6)-(7)' if c.model_options.quantum else 'eps -> 0 limit, eqs. (9)-(10)'}"
+            f", c = {c.model_options.c:g}, eps^2 spin flux {c.model_options.spin_flux_eps2}",
+            f"  current: bias {c.bias.voltage:g} V, sheet density {c.contacts.sheet_density:g} m^-2, injected "
+            f"polarization {list(c.contacts.polarization)}",
+            f"  {d.scales.describe()}",
+            f"  t_end: {run}"])
 
     def run(self, comm=None, output: Union[str, Path, None] = None, overwrite: bool = False, resume: bool = False,
             progress: bool = True, mesh_dir=None) -> Path:
