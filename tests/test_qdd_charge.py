@@ -130,3 +130,18 @@ def test_r6_small_amplitude_decay_rate():
     a2 = dg.values(np.array([[0.0]]))[0] - 1
     assert math.log(a1 / a2) / 0.05 == pytest.approx(rate, rel=1e-5)
     assert rate != pytest.approx(tau * math.pi ** 2, rel=1e-3)  # the Bohm term is resolved
+
+
+def test_stationary_state_is_a_fixed_point_of_the_time_steps():
+    """After solve() the BDF history is the stationary state: steps keep it (a gate barrier under bias)."""
+    ch = Channel.interval(1.0, 100)
+    x = ufl.SpatialCoordinate(ch.mesh)[0]
+    dg = DensityGradient(ch, eps=0.1, tau=0.5, V=3 * ufl.exp(-((x - 0.5) / 0.1) ** 2) - 2 * x, degree=2)
+    dg.solve()
+    pts = np.linspace(0, 1, 11)[:, None]
+    n_stat, I_stat = dg.values(pts), dg.contact_currents()
+    assert dg.t == 0.0
+    dg.run(0.2, 0.02)
+    assert np.abs(dg.values(pts) - n_stat).max() < 1e-10
+    cur = dg.contact_currents()
+    assert cur["drain"] == pytest.approx(I_stat["drain"], rel=1e-8) and cur["source"] == pytest.approx(-cur["drain"], rel=1e-8)

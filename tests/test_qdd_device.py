@@ -195,6 +195,10 @@ def test_failed_solves_raise_and_restore_the_state():
     with pytest.raises(SolverError):
         dg.run(0.1, 0.01)  # the time step fails too and is not skipped
     assert dg.t == 0.0 and np.array_equal(dg.u.x.array, before)
+    # a stalled continuation leaves neither a partial state nor a partial potential behind
+    with pytest.raises(SolverError, match="stalled|did not converge"):
+        dg.solve(max_halvings=0)
+    assert np.array_equal(dg.u.x.array, before) and dg.lam.value == 1.0 and dg.eps_c.value == 0.05
     # positivity lost during a solve (eps |n| >= n0 inside although the contacts are fine) -> SolverError
     s = SpinDiffusion(ch, alpha=0.0, tau=1.0, eps=0.2, rho=lambda x: np.log(0.05 + 4 * (x[0] - 0.5) ** 2),
                       contacts={"source": (4.0, 0, 0), "drain": (4.0, 0, 0)})

@@ -94,7 +94,7 @@ class DensityGradient(BDFStepper):
         self.dx = ufl.dx(domain=mesh, metadata={"quadrature_degree": 2 * self.degree + 3})
         self.F = self._residual()
         self.newton = Newton(self.F, ufl.derivative(self.F, self.u), self.u, self.bcs, rtol=rtol, atol=atol,
-                             prefix=f"qdd_charge{id(self)}_")
+                             prefix="qdd_charge_")
         self._F_form = _compat.form(self.F)
         rho, _ = ufl.split(self.u)
         self._mass_form = _compat.form(ufl.exp(rho) * self.dx)
@@ -216,17 +216,35 @@ class DensityGradient(BDFStepper):
         """Stationary solution. Tries Newton at the full potential and eps from the current state;
         on failure (``continuation=True``) ramps lambda V (lambda 0 -> 1) at eps = 0 and then eps
         (eps^2 linearly), halving a step whenever Newton fails. Returns the total Newton iterations.
+        The solution becomes the initial state (t = 0) of later time steps.
 
-        Raises SolverError if a step needs more than ``max_halvings`` halvings."""
+        Raises SolverError (state restored) if Newton fails without continuation or a
+        continuation step needs more than ``max_halvings`` halvings."""
         for k in self._k:
             k.value = 0.0
         start = self.u.x.array.copy()
         try:
-            return self._try("stationary density-gradient solve")
+            its = self._try("stationary density-gradient solve")
+            self.reset_history()
+            return its
         except SolverError:
             if not continuation:
                 raise
         self.u.x.array[:] = start
+        try:
+            total = self._continuation(max_halvings)
+        except SolverError:
+            self.u.x.array[:] = start  # never leave a partial continuation state behind
+            raise
+        finally:
+            self.lam.value, self.eps_c.value = 1.0, self.eps
+            self._update_contact_potential()
+        total += self._try("stationary density-gradient solve")
+        log.info("density gradient: stationary by continuation, %d Newton iterations", total)
+        self.reset_history()
+        return total
+
+    def _continuation(self, max_halvings: int) -> int:
         total = 0
         for param, target in (("lambda", 1.0), ("eps^2", self.eps ** 2)):
             s, ds = 0.0, target / 4
@@ -252,10 +270,6 @@ class DensityGradient(BDFStepper):
                     if halvings > max_halvings:
                         raise SolverError(f"density-gradient continuation stalled at {param} = {s:.4g} "
                                           f"(target {target:.4g}) after {max_halvings} step halvings") from None
-        self.lam.value, self.eps_c.value = 1.0, self.eps
-        self._update_contact_potential()
-        total += self._try("stationary density-gradient solve")
-        log.info("density gradient: stationary by continuation, %d Newton iterations", total)
         return total
 
     # ------------------------------------------------------------------ outputs

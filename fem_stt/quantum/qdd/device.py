@@ -218,7 +218,7 @@ class RashbaChannel:
             require_positive("t_end", t_end, "s")
             require_positive("dt", dt, "s")
             self.spin.set_state((0.0, 0.0, 0.0))
-            self.charge._init_stepper()
+            self.charge.reset_history()
             T, h = t_end / s.t_E, dt / s.t_E
             nsteps = int(math.ceil(T / h - 1e-9))
             it = range(nsteps)

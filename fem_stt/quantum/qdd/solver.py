@@ -2,7 +2,9 @@
 
 Newton: SNES ``newtonls`` with a line search (``bt`` for nonlinear problems, ``basic`` for
 linear ones) and a direct LU solve (MUMPS) of each Newton system; the converged reason is
-checked after every solve and a failure raises :class:`fem_stt.errors.SolverError`.
+checked after every solve and a failure raises :class:`fem_stt.errors.SolverError`. PETSc
+options reach the solvers with the prefixes ``qdd_charge_`` and ``qdd_spin_`` (e.g.
+``PETSC_OPTIONS="-qdd_spin_snes_monitor"``).
 
 Time stepping: implicit BDF1 (backward Euler) and variable-step BDF2,
 ``(a0 u^{n+1} + a1 u^n + a2 u^{n-1}) / h_n = f(u^{n+1})`` with ``w = h_n/h_{n-1}``,
@@ -111,6 +113,13 @@ class BDFStepper:
         self.rejected = 0
         self.newton_iterations: List[int] = []
 
+    def reset_history(self):
+        """Start time stepping from the current state (e.g. after a stationary solve): the BDF
+        history is the current u, t = 0, counters cleared."""
+        for o in self._old:
+            o.x.array[:] = self.u.x.array
+        self._init_stepper()
+
     def _set_bdf(self, h: float, order: int):
         if order == 2 and self._h_prev:
             w = h / self._h_prev[0]
@@ -150,10 +159,10 @@ class BDFStepper:
         self._set_bdf(dt, order)
         try:
             its = self._solve_implicit(f"time step t = {self.t:.6g} -> {self.t + dt:.6g}")
+            self._after_step()
         except SolverError:
             self.u.x.array[:] = self._old[0].x.array
             raise
-        self._after_step()
         self._shift(dt)
         self.newton_iterations.append(its)
         return its

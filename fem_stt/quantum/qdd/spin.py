@@ -148,7 +148,7 @@ class SpinDiffusion(BDFStepper):
         self.bcs, self._contact_dofs = self._dirichlet()
         self.F = self._residual()
         self.newton = Newton(self.F, ufl.derivative(self.F, self.u), self.u, self.bcs, linear=not self.mixed,
-                             rtol=rtol, atol=atol, prefix=f"qdd_spin{id(self)}_")
+                             rtol=rtol, atol=atol, prefix="qdd_spin_")
         self._F_form = _compat.form(self.F)
         if n_init is not None:
             self.set_state(n_init)
@@ -357,6 +357,7 @@ class SpinDiffusion(BDFStepper):
 
     def solve(self) -> int:
         """Stationary solution from the current state (initial guess); returns Newton iterations.
+        The solution becomes the initial state (t = 0) of later time steps.
 
         Raises SolverError if Newton fails (the state is restored) or positivity is lost."""
         for k in self._k:
@@ -367,7 +368,12 @@ class SpinDiffusion(BDFStepper):
         except SolverError:
             self.u.x.array[:] = saved
             raise
-        self.check_positivity()
+        try:
+            self.check_positivity()
+        except SolverError:
+            self.u.x.array[:] = saved
+            raise
+        self.reset_history()
         return its
 
     # ------------------------------------------------------------------ outputs
