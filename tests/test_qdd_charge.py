@@ -34,6 +34,15 @@ def test_r4_classical_limit_closed_form():
         if U == 0:
             pts = np.array([0.2, 0.45, 0.5])
             assert np.allclose(dg.values(pts[:, None]), np.exp(-4 * np.exp(-((pts - 0.5) / 0.05) ** 2)), rtol=1e-5)
+    # eps -> 0: the quantum solution tends to the classical one at O(eps^2)
+    V = 4 * ufl.exp(-((x - 0.5) / 0.05) ** 2)
+    d = []
+    for eps in (0.02, 0.01):
+        dg = DensityGradient(ch, eps=eps, tau=0.5, V=V, degree=2)
+        dg.solve()
+        pts = np.array([0.3, 0.45, 0.5])
+        d.append(np.abs(dg.values(pts[:, None]) / np.exp(-4 * np.exp(-((pts - 0.5) / 0.05) ** 2)) - 1).max())
+    assert d[1] < 0.03 and 3.5 < d[0] / d[1] < 4.5, d
 
 
 @pytest.mark.parametrize("U", [0.0, 2.0])

@@ -106,3 +106,31 @@ def test_nonuniform_density_terms_against_1d_bvp():
     assert errs["ufl"][-1] < 1e-7 and errs["p2"][-1] < 2e-6
     assert math.log2(errs["ufl"][0] / errs["ufl"][1]) > 2.8
     assert math.log2(errs["p2"][0] / errs["p2"][1]) > 1.9
+
+
+def test_two_component_limit_eq8():
+    """(8): with n1 = n2 = 0 (alpha = 0 keeps them 0) n_pm = n0 +- eps n3 solve the bipolar density-gradient
+    model up to the neglected orders: each n_pm from its own density-gradient solve (contacts 1 +- eps s)
+    differs from n0 +- eps n3 of (6)-(7) by O(eps^3) (spin amplitude eps s, equations exact to O(eps^2))."""
+    import ufl
+    from fem_stt.quantum.qdd import DensityGradient
+    ch = Channel.interval(1.0, 400)
+    x = ufl.SpatialCoordinate(ch.mesh)[0]
+    V = 2 * ufl.exp(-((x - 0.5) / 0.1) ** 2) - x
+    pts = np.linspace(0.05, 0.95, 19)[:, None]
+    diffs = []
+    for eps in (0.2, 0.1):
+        dg = DensityGradient(ch, eps=eps, tau=1.0, V=V, degree=2)
+        dg.solve()
+        sp = SpinDiffusion(ch, alpha=0.0, tau=1.0, eps=eps, V=V, rho=dg.rho(),
+                           contacts={"source": (0, 0, 0.5), "drain": (0, 0, 0)})
+        sp.solve()
+        n0, n3 = dg.values(pts), sp.values(pts)[:, 2]
+        d = 0.0
+        for sign in (1, -1):
+            pm = DensityGradient(ch, eps=eps, tau=1.0, V=V, degree=2, contacts={"source": 1 + sign * eps * 0.5,
+                                                                                 "drain": 1.0})
+            pm.solve()
+            d = max(d, np.abs(pm.values(pts) - (n0 + sign * eps * n3)).max())
+        diffs.append(d)
+    assert diffs[0] < 2e-4 and diffs[0] / diffs[1] > 6  # ~ eps^3
