@@ -291,7 +291,8 @@ class DensityGradient(BDFStepper):
                 for name, dofs in self._contact_dofs.items()}
 
     def current_density(self):
-        """J = -tau n0 grad F as a [P1]^gdim Function (lumped L2 projection)."""
+        """Particle flux density J = -tau n0 grad F as a [P1]^tdim Function [scaled: N0 x0 / t_E]
+        (lumped L2 projection)."""
         mesh, gd = self.channel.mesh, self.channel.tdim
         rho, F = ufl.split(self.u)
         V1 = _compat.function_space(mesh, "CG", 1, shape=(gd,))
@@ -305,7 +306,8 @@ class DensityGradient(BDFStepper):
         return f
 
     def values(self, points, what: str = "n0") -> np.ndarray:
-        """n0, F or Q at points (npts, tdim) -> (npts,); collective."""
+        """n0 [N0], F or Q [kB T] (``what``) at ``points`` (array (npts, tdim), scaled coordinates)
+        -> array (npts,) (NaN outside the mesh); collective over the ranks."""
         f = {"n0": self.n0, "F": self.quasi_fermi, "Q": self.bohm}[what]()
         pts = np.zeros((len(points), 3))
         P = np.asarray(points, dtype=float).reshape(len(points), -1)

@@ -41,7 +41,7 @@ and ``4|n/n0|^2`` of C, which cancel against the re-derived flux of (51)), or
 from __future__ import annotations
 
 import logging
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional
 
 import dolfinx.fem
 import numpy as np
@@ -155,9 +155,6 @@ class SpinDiffusion(BDFStepper):
         self._check_contact_positivity()
 
     # ------------------------------------------------------------------ set-up
-    def n0_expr(self):
-        return ufl.exp(self.rho) if self.rho is not None else 1.0
-
     def _sub(self, k: int, block: int = 0):
         return self.W.sub(block).sub(k) if self.mixed else self.W.sub(k)
 
@@ -394,8 +391,8 @@ class SpinDiffusion(BDFStepper):
         return out
 
     def spin_current(self):
-        """Spin current density J_i (i = x, y) as two [P1]^3 Functions (lumped L2 projection of
-        ``-tau (D_i n + n d_i V)``; the eps^2 part is left out)."""
+        """Spin current density J_i (i = x, y) as two [P1]^3 Functions [scaled: n x0 / t_E] (lumped
+        L2 projection of ``-tau (D_i n + n d_i V)``; the eps^2 part of the flux is left out)."""
         mesh, gd = self.channel.mesh, self.gdim
         n, _ = self._split(self.u)
         V1 = _compat.function_space(mesh, "CG", 1, shape=(3,))
@@ -412,19 +409,21 @@ class SpinDiffusion(BDFStepper):
         return out
 
     def lyapunov(self) -> float:
-        """(1/2) int e^V |n|^2 (non-increasing at eps = 0 with covariant walls and zero contacts)."""
+        """(1/2) int e^V |n|^2 [scaled] (non-increasing at eps = 0 with covariant walls and zero
+        contacts, ``models/qdd_rashba.md`` Sec. 4)."""
         n, _ = self._split(self.u)
         return _compat.assemble_scalar(_compat.form(0.5 * ufl.exp(self.V) * ufl.inner(n, n) * ufl.dx(
             domain=self.channel.mesh)), self.channel.comm)
 
     def norm(self) -> float:
-        """||n||_L2."""
+        """||n||_L2 over the channel [scaled]."""
         n, _ = self._split(self.u)
         return float(np.sqrt(_compat.assemble_scalar(_compat.form(ufl.inner(n, n) * ufl.dx(domain=self.channel.mesh)),
                                                      self.channel.comm)))
 
     def values(self, points) -> np.ndarray:
-        """n at points (npts, 3) [scaled coordinates] -> (npts, 3); collective."""
+        """n at ``points`` (array (npts, tdim) or (npts, 3), scaled coordinates) -> array (npts, 3)
+        (NaN outside the mesh); collective over the ranks."""
         pts = np.zeros((len(points), 3))
         P = np.asarray(points, dtype=float).reshape(len(points), -1)
         pts[:, : P.shape[1]] = P
