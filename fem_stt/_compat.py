@@ -178,3 +178,129 @@ def exterior_facets(mesh) -> np.ndarray:
 def xdmf_file(comm, path, mode="w"):
     from dolfinx.io import XDMFFile
     return XDMFFile(comm, str(path), mode)
+
+
+# ---------------------------------------------------------------------------- added for fem_stt.quantum.qdd
+def interval_mesh(comm, vertices):
+    """1D mesh whose vertices are the sorted coordinates ``vertices`` (a uniform interval mesh
+    whose vertex i is moved to ``vertices[i]``)."""
+    v = np.asarray(vertices, dtype=float)
+    mesh = dolfinx.mesh.create_interval(comm, len(v) - 1, [v[0], v[-1]])
+    x = mesh.geometry.x
+    i = np.rint((x[:, 0] - v[0]) / (v[-1] - v[0]) * (len(v) - 1)).astype(np.int64)
+    x[:, 0] = v[np.clip(i, 0, len(v) - 1)]
+    return mesh
+
+
+def meshtags(mesh, dim: int, indices, values):
+    """MeshTags of dimension ``dim`` (indices sorted here)."""
+    indices = np.asarray(indices, dtype=np.int32)
+    values = np.asarray(values, dtype=np.int32)
+    order = np.argsort(indices)
+    return dolfinx.mesh.meshtags(mesh, dim, indices[order], values[order])
+
+
+def locate_entities_boundary(mesh, dim: int, marker):
+    mesh.topology.create_connectivity(dim, mesh.topology.dim)
+    return dolfinx.mesh.locate_entities_boundary(mesh, dim, marker)
+
+
+def mixed_space(mesh, parts):
+    """Mixed space of ``parts`` = [(family, degree, shape or None), ...] (e.g. two [P2]^3 blocks)."""
+    if DOLFINX_VERSION >= (0, 8):
+        import basix.ufl
+        els = [basix.ufl.element(f, mesh.basix_cell(), d, shape=s) for f, d, s in parts]
+        return dolfinx.fem.functionspace(mesh, basix.ufl.mixed_element(els))
+    import ufl
+    cell = mesh.ufl_cell()
+    els = [ufl.FiniteElement(f, cell, d) if s is None else ufl.VectorElement(f, cell, d, dim=s[0])
+           for f, d, s in parts]
+    return dolfinx.fem.FunctionSpace(mesh, ufl.MixedElement(els))
+
+
+def collapse(V):
+    """(collapsed space, dofs of the sub-space in the parent, int32 array) of a sub-space ``V``."""
+    Vc, dofs = V.collapse()
+    return Vc, np.asarray(dofs, dtype=np.int32)
+
+
+def locate_sub_dofs(V_sub, V_collapsed, dim: int, entities):
+    """Dofs of a sub-space on ``entities``: (dofs in the parent, dofs in the collapsed space)."""
+    return dolfinx.fem.locate_dofs_topological((V_sub, V_collapsed), dim, entities)
+
+
+def create_vector(L):
+    return dolfinx.fem.petsc.create_vector(L)
+
+
+def assemble_scalar(M, comm) -> float:
+    """Assemble the functional ``M`` (a compiled form) and sum over ``comm``."""
+    from mpi4py import MPI
+    return comm.allreduce(dolfinx.fem.assemble_scalar(M), op=MPI.SUM)
+
+
+class NonlinearForms:
+    """Residual and Jacobian callbacks for a PETSc SNES on DOLFINx forms.
+
+    ``F`` is the residual form in ``u``, ``J`` its Jacobian form; Dirichlet conditions ``bcs``
+    are imposed by lifting (the residual at a constrained dof is ``u - g``).
+    """
+
+    def __init__(self, F, J, u, bcs=()):
+        self.L, self.a, self.u, self.bcs = form(F), form(J), u, list(bcs)
+        self.b = create_vector(self.L)
+        self.A = create_matrix(self.a)
+
+    def residual(self, snes, x, b):
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        x.copy(self.u.vector)
+        self.u.x.scatter_forward()
+        with b.localForm() as loc:
+            loc.set(0.0)
+        dolfinx.fem.petsc.assemble_vector(b, self.L)
+        dolfinx.fem.petsc.apply_lifting(b, [self.a], bcs=[self.bcs], x0=[x], scale=-1.0)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        dolfinx.fem.petsc.set_bc(b, self.bcs, x, -1.0)
+
+    def jacobian(self, snes, x, A, P):
+        A.zeroEntries()
+        dolfinx.fem.petsc.assemble_matrix(A, self.a, bcs=self.bcs)
+        A.assemble()
+
+
+def eval_points(f, points) -> np.ndarray:
+    """Values of ``f`` at ``points`` (n, 3) on every rank (any cell type and dimension); NaN where
+    no owned cell holds the point. Collective."""
+    import dolfinx.geometry
+    mesh = f.function_space.mesh
+    tdim = mesh.topology.dim
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    tree = dolfinx.geometry.BoundingBoxTree(mesh, tdim)
+    cand = dolfinx.geometry.compute_collisions(tree, points)
+    cells = dolfinx.geometry.compute_colliding_cells(mesh, cand, points)
+    bs = int(np.prod(f.ufl_shape)) if f.ufl_shape else 1
+    nloc = mesh.topology.index_map(tdim).size_local
+    local = np.full((len(points), bs), np.nan)
+    idx, cl = [], []
+    for i in range(len(points)):
+        links = cells.links(i)
+        links = links[links < nloc]
+        if len(links):
+            idx.append(i)
+            cl.append(links[0])
+    if idx:
+        local[idx] = f.eval(points[idx], np.array(cl, dtype=np.int32)).reshape(len(idx), bs)
+    out = np.full_like(local, np.nan)
+    for a in mesh.comm.allgather(local):
+        mask = np.isnan(out[:, 0]) & ~np.isnan(a[:, 0])
+        out[mask] = a[mask]
+    return out
+
+
+def interpolate_expression(f, expr):
+    """Interpolate the UFL expression ``expr`` into the Function ``f`` (at its space's points)."""
+    pts = f.function_space.element.interpolation_points
+    pts = pts() if callable(pts) else pts
+    f.interpolate(dolfinx.fem.Expression(expr, pts))
+    f.x.scatter_forward()
+    return f
