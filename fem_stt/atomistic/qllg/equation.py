@@ -75,9 +75,15 @@ def damping_filter(delta: np.ndarray, kappa: float, equation: str = "qllg") -> n
     return 1.0 + 1j * kappa * delta
 
 
+def eigh(A: np.ndarray):
+    """Eigenpairs (ascending) of a Hermitian matrix: LAPACK ?heevr (MRRR), about 2x faster than
+    numpy's ?heevd at n = 1024 with OpenBLAS."""
+    return sla.eigh(A, driver="evr", check_finite=False)
+
+
 def eigen(rho: np.ndarray):
     """(p, V): eigenvalues (ascending) and eigenvectors of the Hermitian part of rho."""
-    return np.linalg.eigh(0.5 * (rho + rho.conj().T))
+    return eigh(0.5 * (rho + rho.conj().T))
 
 
 def generator_eigenbasis(p: np.ndarray, V: np.ndarray, Omega: np.ndarray, kappa: float, equation: str = "qllg"):

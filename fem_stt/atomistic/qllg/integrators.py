@@ -48,7 +48,7 @@ from scipy.integrate import DOP853
 
 from ...constants import HBAR
 from ...errors import ParameterError, SolverError, require_positive
-from .equation import (check_density_matrix, check_equation, check_kappa, eigen, generator_eigenbasis, rhs)
+from .equation import (check_density_matrix, check_equation, check_kappa, eigen, eigh, generator_eigenbasis, rhs)
 from .hamiltonian import Hamiltonian
 
 METHODS = ("adaptive", "rkmk4", "closed_form")
@@ -123,10 +123,14 @@ class _Recorder:
 
     def __init__(self, traj: Trajectory, n: int, energy_fn, observe, store: bool, progress: bool):
         nt = traj.t.size
-        self.traj, self.energy_fn, self.observe = traj, energy_fn, dict(observe or {})
-        for name, f in self.observe.items():
-            if not callable(f):
-                raise ParameterError(f"observe[{name!r}]", "must be a callable (state, t) -> array")
+        self.traj, self.energy_fn = traj, energy_fn
+        if callable(observe):  # one callable returning a dict of arrays (shares work between observables)
+            self.observe = observe
+        else:
+            self.observe = dict(observe or {})
+            for name, f in self.observe.items():
+                if not callable(f):
+                    raise ParameterError(f"observe[{name!r}]", "must be a callable (state, t) -> array")
         traj.energy = np.empty(nt)
         traj.spectrum = None if traj.pure else np.full((nt, n), np.nan)
         if store:
@@ -152,8 +156,10 @@ class _Recorder:
             if self.full_spectrum or k in (0, tr.t.size - 1):
                 tr.spectrum[k] = np.linalg.eigvalsh(0.5 * (state + state.conj().T))
         tr.energy[k] = self.energy_fn(state, t)
-        for name, f in self.observe.items():
-            v = np.asarray(f(state, t))
+        values = self.observe(state, t) if callable(self.observe) else \
+            {name: f(state, t) for name, f in self.observe.items()}
+        for name, v in values.items():
+            v = np.asarray(v)
             if name not in tr.observables:
                 tr.observables[name] = np.full((tr.t.size,) + v.shape, np.nan, dtype=v.dtype)
             tr.observables[name][k] = v
@@ -180,7 +186,7 @@ class _Recorder:
 def _expm_antihermitian(u: np.ndarray) -> np.ndarray:
     """e^u for anti-Hermitian u, from the eigh of i u (unitary to round-off)."""
     h = 1j * u
-    w, W = np.linalg.eigh(0.5 * (h + h.conj().T))
+    w, W = eigh(0.5 * (h + h.conj().T))
     return (W * np.exp(-1j * w)) @ W.conj().T
 
 
@@ -283,7 +289,8 @@ class QLLG:
         rho0 : density matrix (n, n): Hermitian, trace 1, positive (each to 1e-10).
         t_eval : >= 2 strictly increasing output times [s]; the first is the initial time.
         method : "adaptive" (DOP853, rtol/atol), "rkmk4" (fixed step ``dt`` [s]) or "closed_form".
-        observe : dict name -> callable(rho, t) -> array, evaluated at every output.
+        observe : dict name -> callable(rho, t) -> array, or one callable(rho, t) -> dict name -> array,
+            evaluated at every output.
         store_states : keep every output rho (default: n <= 64).
         dense_output : keep the adaptive run's interpolants for :meth:`Trajectory.state_at`
             (default: n <= 64).
@@ -442,7 +449,7 @@ class PureStateQLLG:
 
         method : "krylov" (expm_multiply of the closed form between outputs, renormalised; static H)
                  or "adaptive" (DOP853 on the equation of :meth:`rhs`).
-        observe : dict name -> callable(psi, t) -> array.
+        observe : dict name -> callable(psi, t) -> array, or one callable(psi, t) -> dict.
         Raises ParameterError for bad input, SolverError if DOP853 fails.
         """
         psi0 = np.asarray(psi0, dtype=complex)

@@ -30,6 +30,8 @@ from .spins import PAULI, bell_state, spin_matrices
 
 _SIGMA = (PAULI["x"], PAULI["y"], PAULI["z"])
 _SYSY = np.kron(PAULI["y"], PAULI["y"])
+# sigma_alpha x sigma_beta transposed, (4, 4, 4, 4): T_ab = sum_ij rho_ij (sigma_a x sigma_b)_ji
+_PAULI_PAIRS_T = np.array([[np.kron(a, b).T for b in (np.eye(2),) + _SIGMA] for a in (np.eye(2),) + _SIGMA])
 
 
 def reduced_density_matrix(state: np.ndarray, dims: Sequence[int], sites: Sequence[int]) -> np.ndarray:
@@ -77,8 +79,7 @@ def _two_qubit(rho: np.ndarray) -> np.ndarray:
 def t_matrix(rho: np.ndarray) -> np.ndarray:
     """T_alpha,beta = Tr(rho sigma_alpha x sigma_beta), alpha, beta in {0, x, y, z}: real (4, 4) (eq. 9)."""
     rho = _two_qubit(rho)
-    s = (np.eye(2),) + _SIGMA
-    return np.array([[np.real(np.sum(rho * np.kron(a, b).T)) for b in s] for a in s])
+    return np.einsum("abij,ij->ab", _PAULI_PAIRS_T, rho).real
 
 
 def correlation_matrix(rho: np.ndarray) -> np.ndarray:
@@ -88,9 +89,12 @@ def correlation_matrix(rho: np.ndarray) -> np.ndarray:
 
 def chsh_m(rho: np.ndarray) -> float:
     """M(rho) = u1^2 + u2^2, the two largest eigenvalues of T^T T (Horodecki); CHSH violated iff M > 1."""
-    T = correlation_matrix(rho)
-    u2 = np.sort(np.linalg.eigvalsh(T.T @ T))[::-1]
-    return float(u2[0] + u2[1])
+    return _m_of_t(correlation_matrix(rho))
+
+
+def _m_of_t(T: np.ndarray) -> float:
+    u2 = np.linalg.eigvalsh(T.T @ T)
+    return float(u2[2] + u2[1])
 
 
 def bell_nonlocality(rho: np.ndarray, root: bool = True) -> float:
@@ -128,6 +132,16 @@ def singlet_fidelity(rho: np.ndarray) -> float:
     rho = _two_qubit(rho)
     v = bell_state("Psi-")
     return float(np.real(v.conj() @ rho @ v))
+
+
+def two_qubit_observables(rho: np.ndarray) -> dict:
+    """All two-qubit quantities of one state at once: r1, r2 (3,), T (3, 3), C, M, B (with the root),
+    B2 (without), F_singlet (the functions above, sharing the Pauli expansion)."""
+    rho = _two_qubit(rho)
+    T4 = t_matrix(rho)
+    M = _m_of_t(T4[1:, 1:])
+    return {"r1": T4[1:, 0], "r2": T4[0, 1:], "T": T4[1:, 1:], "C": concurrence(rho), "M": M,
+            "B": float(np.sqrt(max(M - 1, 0.0))), "B2": float(max(M - 1, 0.0)), "F_singlet": singlet_fidelity(rho)}
 
 
 def purity(rho: np.ndarray) -> float:
@@ -182,7 +196,8 @@ def zero_intervals(t: np.ndarray, m_minus_1: np.ndarray, f: Optional[Callable[[f
     down = crossings(t, g, 0.0, f, direction=-1)
     up = crossings(t, g, 0.0, f, direction=+1)
     edges = sorted([(s, "in") for s in down] + [(s, "out") for s in up])
-    out, start = [], (t[0] if g[0] <= 0 else None)
+    inside = g[0] < 0 or (g[0] == 0 and g.size > 1 and g[1] <= 0)  # a touch of 0 at t0 does not count
+    out, start = [], (t[0] if inside else None)
     for s, kind in edges:
         if kind == "in" and start is None:
             start = s
