@@ -1161,6 +1161,7 @@ def read_msh_groups(path: Union[str, Path]):
 #: Without the key a case is the micromagnetic/spin-transport :class:`Case` of this module.
 MODELS: Dict[str, str] = {
     "micromagnetic": "fem_stt.config:micromagnetic_case",
+    "qllg": "fem_stt.atomistic.qllg.case:qllg_case",
 }
 
 
