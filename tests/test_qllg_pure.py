@@ -14,8 +14,10 @@ KAPPA = 0.5
 TAU = PAPER.time_unit
 
 
-@pytest.mark.parametrize("equation", ["qllg", "qll"])
-def test_krylov_equals_the_dense_closed_form(equation):
+@pytest.mark.parametrize("equation, lean", [("qllg", False), ("qll", False), ("qllg", True)])
+def test_krylov_equals_the_dense_closed_form(equation, lean, monkeypatch):
+    if lean:  # the LinearOperator path used for large H
+        monkeypatch.setattr("fem_stt.atomistic.qllg.integrators.LEAN_NNZ", 0)
     H = chain_hamiltonian(6, 1.0, 0.6, (1.0, 0.2, 0.0))
     psi0 = H.cluster.coherent(neel_directions(6))
     t = np.linspace(0, 6 * TAU, 31)
