@@ -147,3 +147,23 @@ def test_classical_bad_input():
         ClassicalLLG(H, KAPPA).solve([[0, 0, 1]], T80)
     with pytest.raises(ParameterError, match="hamiltonian"):
         ClassicalLLG(Hamiltonian(SpinCluster([0.5])).add_matrix(np.eye(2) * 1e-23), KAPPA)
+
+
+@pytest.mark.parametrize("convention", ["paper", "mean_field"])
+def test_field_is_minus_the_energy_gradient(convention):
+    """B_k = -(1/(gamma hbar s_k)) dE/dn_k for every term (mixed spins, anisotropy, DMI), by central differences."""
+    H = Hamiltonian(SpinCluster([1.0, 0.5, 1.5])).zeeman((0.3, -0.2, 0.9)).zeeman((0.0, 0.5, 0.0), site=2)
+    H.exchange(0, 1, 2e-23).exchange(1, 2, -1e-23).dmi(0, 2, (1e-23, -2e-23, 5e-24))
+    H.anisotropy(0, 3e-23, (1, 1, 0)).anisotropy(2, -2e-23, (0, 0, 1))
+    c = ClassicalLLG(H, KAPPA, convention)
+    rng = np.random.default_rng(3)
+    n = rng.normal(size=(3, 3))
+    B = c.field(n)
+    h = 1e-6
+    for k, s in enumerate((1.0, 0.5, 1.5)):
+        for a in range(3):
+            npl, nmi = n.copy(), n.copy()
+            npl[k, a] += h
+            nmi[k, a] -= h
+            dE = (c.energy(npl) - c.energy(nmi)) / (2 * h)
+            assert B[k, a] == pytest.approx(-dE / (H.gamma_g * HBAR * s), rel=1e-7, abs=1e-9)

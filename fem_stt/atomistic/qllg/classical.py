@@ -74,6 +74,7 @@ class ClassicalLLG:
         self._K = []                      # (k, coefficient [T], axis): B_k += coeff (e.n_k) e
         self._zeeman = []
         self._pairs = []                  # for the energy: (i, j, J [J], D [J])
+        self._L = None                    # the linear part of the field, built on first use
         for term in hamiltonian.terms:
             if isinstance(term, Zeeman):
                 self._zeeman.append(term)
@@ -93,13 +94,33 @@ class ClassicalLLG:
             elif isinstance(term, MatrixTerm):
                 raise ParameterError("hamiltonian", "a matrix term has no classical counterpart")
 
+    def _linear_map(self) -> np.ndarray:
+        """(3N, 3N) matrix L with B_exchange + B_DMI + B_anisotropy = L vec(n): one product per call."""
+        N = self.N
+        L = -np.kron(self._J, np.eye(3))
+        eps = np.zeros((3, 3, 3))  # Levi-Civita: (D x n)_a = eps_abc D_b n_c
+        eps[0, 1, 2] = eps[1, 2, 0] = eps[2, 0, 1] = 1.0
+        eps[0, 2, 1] = eps[2, 1, 0] = eps[1, 0, 2] = -1.0
+        for i in range(N):
+            for j in range(N):
+                if np.any(self._D[i, j]):
+                    L[3 * i:3 * i + 3, 3 * j:3 * j + 3] += np.einsum("abc,b->ac", eps, self._D[i, j])
+        for k, coeff, e, _ in self._K:
+            L[3 * k:3 * k + 3, 3 * k:3 * k + 3] += coeff * np.outer(e, e)
+        return L
+
     def field(self, n: np.ndarray, t: float = 0.0) -> np.ndarray:
         """Effective fields B_k [T], shape (N, 3), for unit vectors n (N, 3) at time t [s]."""
-        B = -self._J @ n + np.cross(self._D, n[None, :, :]).sum(axis=1)
+        if self._L is None:
+            self._L = self._linear_map()
+            self._B_static = np.zeros((self.N, 3))
+            for term in self._zeeman:
+                if term.constant:
+                    self._B_static[term.site] += term.B(0.0)
+        B = (self._L @ n.ravel()).reshape(self.N, 3) + self._B_static
         for term in self._zeeman:
-            B[term.site] += term.B(t)
-        for k, coeff, e, _ in self._K:
-            B[k] += coeff * (e @ n[k]) * e
+            if not term.constant:
+                B[term.site] += term.B(t)
         return B
 
     def energy(self, n: np.ndarray, t: float = 0.0) -> float:
