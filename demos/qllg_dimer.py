@@ -4,7 +4,8 @@
 Parameters as in the paper (fem_stt.atomistic.qllg.paper): hbar = gamma_g = B0 = 1 with gamma_g = 1e11
 rad/(s T), B0 = 1 T (time unit 10 ps), kappa = alpha = 0.5, J = -1 / +1, D along z. Every case runs by the
 adaptive integrator (DOP853, rtol = atol = 1e-12) and is cross-checked against the closed form (pure and
-Werner states) and, for Fig. 1 (every case with --all-routes), RKMK4 (h = 0.05 ps). Writes into a new folder results/qllg_dimer_<time>/ (or --output):
+Werner states) and, for Fig. 1 (every case with --all-routes), RKMK4 (h = 0.05 ps). Writes into a new folder
+results/qllg_dimer_<time>/ (or --output):
 
 - fig1.png, fig1.csv: (a)-(d) r1 (solid) and the classical m1 (dashed: Jc = J, the paper's convention; dotted:
   Jc = 2J, the mean field); (e) the Lindblad comparison for case (b): purity, |r1| and singlet fidelity
@@ -23,22 +24,20 @@ Run:  .venv/bin/python demos/qllg_dimer.py [--quick] [--output DIR] [--chain-N 1
 """
 import argparse
 import csv
-import json
 import logging
 import platform
 import resource
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
 from fem_stt import __version__
-from fem_stt.atomistic.qllg import PAPER, QLLG
+from fem_stt.atomistic.qllg import PAPER
 from fem_stt.atomistic.qllg.classical import ClassicalLLG, compare
-from fem_stt.atomistic.qllg.observables import (bloch_vectors, chsh_m, concurrence, correlation_matrix, crossings,
-                                                singlet_fidelity, two_qubit_observables, zero_intervals)
+from fem_stt.atomistic.qllg.observables import (bloch_vectors, chsh_m, concurrence, crossings, singlet_fidelity,
+                                                two_qubit_observables, zero_intervals)
 from fem_stt.atomistic.qllg.paper import (KAPPA, chain_run, figure_cases, initial_state, neel_directions,
                                           run_case)
 
@@ -183,8 +182,9 @@ def dense_check(N, n_out):
                                              "peak_traced_MB": tracemalloc.get_traced_memory()[1] / 1e6}
         tracemalloc.stop()
     d = out["dense"]
-    return {"N": N, "max_abs_r_difference": float(np.abs(d["tr"].observables["r"] - out["pure"]["tr"].observables["r"]).max()),
-            "dense_wall_s": d["wall_s"], "dense_peak_traced_MB": d["peak_traced_MB"], "dense_nfev": d["tr"].stats["nfev"],
+    dr = np.abs(d["tr"].observables["r"] - out["pure"]["tr"].observables["r"]).max()
+    return {"N": N, "max_abs_r_difference": float(dr), "dense_wall_s": d["wall_s"],
+            "dense_peak_traced_MB": d["peak_traced_MB"], "dense_nfev": d["tr"].stats["nfev"],
             "dense_spectrum_drift": d["tr"].stats["spectrum_drift"], "pure_wall_s": out["pure"]["wall_s"],
             "pure_peak_traced_MB": out["pure"]["peak_traced_MB"]}
 

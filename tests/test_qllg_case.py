@@ -74,7 +74,8 @@ def test_run_dimer_case_writes_the_folder_and_matches_the_closed_form(tmp_path, 
 
 
 def test_reduced_numbers_equal_si_strings(tmp_path):
-    si = REDUCED.replace("J = 1.0", 'J = "1.054571817e-23 J"').replace("B = [1.0, 0.0, 0.0]", 'B = ["1 T", "0 T", "0 T"]')
+    si = REDUCED.replace("J = 1.0", 'J = "1.054571817e-23 J"')
+    si = si.replace("B = [1.0, 0.0, 0.0]", 'B = ["1 T", "0 T", "0 T"]')
     si = si.replace("t_end = 8.0", 't_end = "80 ps"').replace('name = "reduced"', 'name = "si"')
     outs = [qllg_case(text).run(output=tmp_path / name, progress=False) for name, text in (("r", REDUCED), ("s", si))]
     a, b = (read_csv(o / "observables.csv")[1] for o in outs)

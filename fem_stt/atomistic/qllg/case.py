@@ -216,7 +216,8 @@ class QLLGCase:
         check_times(np.linspace(0, self.t_end, self.outputs))
         self.method = r.get("method", "adaptive")
         if self.method not in ("adaptive", "rkmk4", "closed_form", "pure"):
-            raise ParameterError("run.method", f"must be 'adaptive', 'rkmk4', 'closed_form' or 'pure', got {self.method!r}")
+            raise ParameterError("run.method",
+                                 f"must be 'adaptive', 'rkmk4', 'closed_form' or 'pure', got {self.method!r}")
         self.dt = _value(r["dt"], "run.dt", "s", tau) if "dt" in r else None
         if self.method == "rkmk4" and (self.dt is None or not self.dt > 0):
             raise ParameterError("run.dt", "rkmk4 needs a time step dt > 0")
@@ -232,7 +233,8 @@ class QLLGCase:
         c = _section(data, "compare", needed=False)
         self.classical = c.get("classical", [])
         if not isinstance(self.classical, list) or any(x not in ("paper", "mean_field") for x in self.classical):
-            raise ParameterError("compare.classical", f"must be a list of 'paper' / 'mean_field', got {self.classical!r}")
+            raise ParameterError("compare.classical",
+                                 f"must be a list of 'paper' / 'mean_field', got {self.classical!r}")
         if self.classical and self.n0 is None:
             raise ParameterError("compare.classical", "needs initial.directions or a u/d product label")
         self.lindblad = c.get("lindblad", False)
@@ -300,7 +302,8 @@ class QLLGCase:
 
     # ------------------------------------------------------------------ describe / run
     def describe(self) -> str:
-        lines = [f"case       {self.name} (model qllg: seed 004 eq. {'3, q-LLG' if self.equation == 'qllg' else 'q-LL'})",
+        eq = "3, q-LLG" if self.equation == "qllg" else "q-LL"
+        lines = [f"case       {self.name} (model qllg: seed 004 eq. {eq})",
                  self.units.describe(),
                  f"system     {self.cluster.N} spins {list(self.cluster.spins)} (n = {self.n}), kappa {self.kappa:g}",
                  self.hamiltonian.describe(self.units),
@@ -346,7 +349,8 @@ class QLLGCase:
         from .observables import bloch_vectors, purity, reduced_density_matrix, two_qubit_observables, \
             von_neumann_entropy
         log.info(self.units.describe())
-        log.info("q-LLG case %s: %d spins, n = %d, method %s -> %s", self.name, self.cluster.N, self.n, self.method, out)
+        log.info("q-LLG case %s: %d spins, n = %d, method %s -> %s", self.name, self.cluster.N, self.n, self.method,
+                 out)
         spins, dims = self.cluster.spins, self.cluster.dims
         pair = len(dims) >= 2 and dims[:2] == (2, 2)
 

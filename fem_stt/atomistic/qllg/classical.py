@@ -29,7 +29,6 @@ end states, times to reach 0.9 / 0.99 of saturation along an axis).
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 import numpy as np
 from scipy.integrate import solve_ivp

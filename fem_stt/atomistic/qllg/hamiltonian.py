@@ -25,7 +25,7 @@ them with a :class:`~.units.ReducedUnits` object.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, List, Optional, Union
+from typing import Callable, List, Optional
 
 import numpy as np
 import scipy.sparse as sp
@@ -224,9 +224,11 @@ class Hamiltonian:
         return H.tocsr()
 
     def dense(self, t: float = 0.0) -> np.ndarray:
-        """H(t) [J] as a dense complex (n, n) array; the static part is assembled once."""
+        """H(t) [J] as a dense complex (n, n) array; the static part is assembled once (and returned
+        read-only when H does not depend on time)."""
         if self._dense_static is None:
             self._dense_static = self._static_sparse().toarray()
+            self._dense_static.setflags(write=False)  # shared by every caller: read-only
         if not self.time_dependent:
             return self._dense_static
         H = self._dense_static.copy()
@@ -259,7 +261,8 @@ class Hamiltonian:
             elif isinstance(term, DMI):
                 out.append(f"  DMI ({term.i},{term.j}): D = {np.round(term.D / E0, 6).tolist()} E0")
             elif isinstance(term, Anisotropy):
-                out.append(f"  anisotropy site {term.site}: K = {term.K / E0:.5g} E0 along {term.axis.round(6).tolist()}")
+                out.append(f"  anisotropy site {term.site}: K = {term.K / E0:.5g} E0 "
+                           f"along {term.axis.round(6).tolist()}")
             else:
                 out.append(f"  matrix term ({self.n} x {self.n})")
         return "\n".join(out)
