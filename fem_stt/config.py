@@ -1162,6 +1162,7 @@ def read_msh_groups(path: Union[str, Path]):
 MODELS: Dict[str, str] = {
     "micromagnetic": "fem_stt.config:micromagnetic_case",
     "qdd": "fem_stt.quantum.qdd.case:qdd_case",
+    "qllg": "fem_stt.atomistic.qllg.case:qllg_case",
 }
 
 
