@@ -277,7 +277,7 @@ class SpinTransport:
             inactive = np.flatnonzero(~self._active).astype(np.int32)
             self._bcs = [dolfinx.fem.dirichletbc(dolfinx.fem.Function(self.Vs), inactive)]
             self._a, self._L = _compat.form(a), _compat.form(L)
-            self.A = _compat.create_matrix(_compat.form(a_pattern))
+            self.A = _compat.create_matrix(_compat.form(a_pattern), blocked=True)
             self.b = dolfinx.fem.petsc.create_vector(self._L)  # ghosted, as the assembler expects
             self.V = None
         else:
