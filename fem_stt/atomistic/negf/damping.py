@@ -95,7 +95,9 @@ def kubo_damping(system: TightBinding, E_F: float, M: float = 1.0, sites=None, k
     for E, w in zip(Es, ws):
         fs = FermiSurface(system, E, slices=slices)
         W = fs.factor().reshape(system.n_sites, 2, -1)[s]  # (n, 2, r)
-        B = np.einsum("n,iab,nar,nbs->nirs", delta, SIGMA, W.conj(), W).reshape(3 * len(s), -1)
+        Wh = np.swapaxes(W.conj(), 1, 2)
+        B = np.stack([delta[:, None, None] * (Wh @ (SIGMA[i] @ W)) for i in range(3)], axis=1)  # (n, 3, r, r)
+        B = B.reshape(3 * len(s), -1)
         alpha += w * (B @ B.conj().T).real / (4 * np.pi * M)
     return alpha
 
@@ -176,23 +178,50 @@ def _fermi_sea_integral(system: TightBinding, E_F: float, integrand, e_min=None,
 
 
 def response_tensor(system: TightBinding, E_F: float, M: float = 1.0, de_sigma_correction: bool = True,
-                    sites=None, e_min=None, epsabs=1e-12) -> np.ndarray:
+                    sites=None, e_min=None, epsabs=1e-12, n_points: int = 200) -> np.ndarray:
     """Full first-order (O(dm/dt)) response divided by M, L_ab / M with
     L_ab = 2 Re int dE/2pi Tr[G^< O_a (dG^r/dE) O_b], T = 0, G^< = i f A (corrected eq. 15).
 
     Its symmetric part is the Gilbert tensor (= :func:`kubo_damping` to quadrature accuracy), its
-    antisymmetric part the reactive (gyromagnetic) term. ``de_sigma_correction=False``: dG^r/dE -> -G^r G^r
-    (eq. 15 as printed). Dense; for small systems. Shape (3 n, 3 n)."""
+    antisymmetric part the reactive (gyromagnetic) term. Dense; for small systems. Shape (3 n, 3 n).
+
+    With lattice leads (``de_sigma_correction`` on) the Fermi sea is done so that bound states count:
+    with G^< = f (G^a - G^r) and g = G^r, integrating the mixed term by parts (g = g^+ below the spectrum),
+
+        2 pi L_ab = Re Tr[g^+ O_a g O_b](E_F) - Re Tr[g O_a g O_b](E_min) - 2 Re int_C Tr[g O_a (dg/dz) O_b] dz,
+
+    C the upper semicircle from E_min to E_F (:func:`~.equilibrium.contour_points`, ``n_points``).
+    Otherwise (wide-band leads, or ``de_sigma_correction=False``: dG^r/dE -> -G^r G^r, eq. 15 as printed)
+    the real-axis quadrature of scipy's quad_vec, which misses bound states."""
     M = _check_M(M)
     O = exchange_operators(system, sites)
+    lattice = system.leads and all(hasattr(L, "band") for L in system.leads.values())
+    if de_sigma_correction and lattice:
+        from .equilibrium import contour_points
+        lo = system.spectrum_bounds()[0] - 1.0 if e_min is None else float(e_min)
+        z, w, _ = contour_points(system, E_F, 0.0, "semicircle", n_points, e_min=lo)
+        # contour_points gives w = (i/2pi)(-dz): recover dz
+        dz = -w * 2 * np.pi / 1j
+
+        def tr(X, Y):  # Tr[X O_a Y O_b], (na, nb)
+            return np.einsum("aij,bji->ab", X @ O, Y @ O)
+        g = greens_function(system, E_F)
+        total = tr(g.conj().T, g).real
+        glo = greens_function(system, lo)
+        total -= tr(glo, glo).real
+        acc = 0
+        for zk, dzk in zip(z, dz):
+            gk = greens_function(system, zk)
+            acc = acc + tr(gk, greens_derivative(system, zk, gk)) * dzk
+        # the contour runs from E_F (theta = 0) to E_min (theta = pi): int_{E_min}^{E_F} = -sum
+        total -= 2 * (-acc).real
+        return total / (2 * np.pi) / M
 
     def f(E):
         G = greens_function(system, E)
         D = greens_derivative(system, E, G) if de_sigma_correction else -G @ G
         Gl = -(G - G.conj().T)  # G^< = i A = -(G - G^+) below E_F
-        X = np.einsum("ij,ajk->aik", Gl, O)
-        Y = np.einsum("ij,bjk->bik", D, O)
-        return 2 * np.einsum("aik,bki->ab", X, Y).real
+        return 2 * np.einsum("aik,bki->ab", Gl @ O, D @ O).real
 
     return _fermi_sea_integral(system, E_F, f, e_min, epsabs) / M
 
@@ -206,9 +235,7 @@ def eq19_literal(system: TightBinding, E_F: float, sites=None, e_min=None) -> np
     def f(E):
         G = greens_function(system, E)
         Gl = -(G - G.conj().T)
-        X = np.einsum("ij,ajk->aik", Gl, O)
-        Y = np.einsum("ij,jk,bkl->bil", G, G, O)
-        return np.einsum("aik,bki->ab", X, Y).real
+        return np.einsum("aik,bki->ab", Gl @ O, (G @ G) @ O).real
 
     return _fermi_sea_integral(system, E_F, f, e_min)
 
@@ -232,9 +259,7 @@ def static_susceptibility(system: TightBinding, mu: float, operators: np.ndarray
     chi = np.zeros((len(operators), len(P)))
     for zk, wk in zip(z, w):
         G = np.linalg.inv(zk * np.eye(len(h)) - h - system.self_energy(zk))
-        GP = np.einsum("ij,bjk->bik", G, P)          # G P_b
-        GPG = np.einsum("bik,kl->bil", GP, G)        # G P_b G = dG/dX_b
-        val = np.einsum("aij,bji->ab", operators, GPG)  # Tr[O_a dG/dX_b]
+        val = np.einsum("aij,bji->ab", operators @ G, P @ G)  # Tr[O_a G P_b G] = Tr[O_a dG/dX_b]
         chi += 2 * (wk * val).real  # w Tr[O dG] + conj(w) Tr[O dG^+] = 2 Re(w Tr[O dG]) for Hermitian O
     return chi
 
@@ -255,9 +280,7 @@ def dynamic_susceptibility(system: TightBinding, E_F: float, omega: float, M: fl
         A = 1j * (G - G.conj().T)
         Gp = greens_function(system, E + omega)
         Gm = greens_function(system, E - omega).conj().T
-        X = np.einsum("aij,jk,bkl,lm->abim", O, Gp, O, A)
-        Y = np.einsum("aij,jk,bkl,lm->abim", O, A, O, Gm)
-        v = np.einsum("abii->ab", X + Y)
+        v = np.einsum("aij,bji->ab", O @ Gp, O @ A) + np.einsum("aij,bji->ab", O @ A, O @ Gm)
         return np.concatenate([v.real.ravel(), v.imag.ravel()])
 
     n = O.shape[0]
@@ -286,8 +309,6 @@ def eq22_literal(system: TightBinding, E_F: float, sites=None, e_min=None) -> np
     def f(E):
         G = greens_function(system, E)
         Gl = -(G - G.conj().T)
-        X = np.einsum("ij,ajk->aik", Gl, O)
-        Y = np.einsum("ij,jk,kl,blm->bim", G, G, G, O)
-        return 2 * np.einsum("aik,bki->ab", X, Y).imag
+        return 2 * np.einsum("aik,bki->ab", Gl @ O, (G @ G @ G) @ O).imag
 
     return _fermi_sea_integral(system, E_F, f, e_min)
