@@ -178,9 +178,12 @@ def _fermi_sea_integral(system: TightBinding, E_F: float, integrand, e_min=None,
 
 
 def response_tensor(system: TightBinding, E_F: float, M: float = 1.0, de_sigma_correction: bool = True,
-                    sites=None, e_min=None, epsabs=1e-12, n_points: int = 200) -> np.ndarray:
+                    sites=None, e_min=None, epsabs=1e-12, n_points: int = 200, operators=None,
+                    perturbations=None) -> np.ndarray:
     """Full first-order (O(dm/dt)) response divided by M, L_ab / M with
     L_ab = 2 Re int dE/2pi Tr[G^< O_a (dG^r/dE) O_b], T = 0, G^< = i f A (corrected eq. 15).
+    Default O_a = O_b = dh/dm (the moments of ``sites``); any Hermitian ``operators`` (na, 2N, 2N) and
+    ``perturbations`` dh/dX_b (nb, 2N, 2N) give <O_a>^(1) = L_ab dX_b/dt (then M = 1 is meant).
 
     Its symmetric part is the Gilbert tensor (= :func:`kubo_damping` to quadrature accuracy), its
     antisymmetric part the reactive (gyromagnetic) term. Dense; for small systems. Shape (3 n, 3 n).
@@ -194,7 +197,8 @@ def response_tensor(system: TightBinding, E_F: float, M: float = 1.0, de_sigma_c
     Otherwise (wide-band leads, or ``de_sigma_correction=False``: dG^r/dE -> -G^r G^r, eq. 15 as printed)
     the real-axis quadrature of scipy's quad_vec, which misses bound states."""
     M = _check_M(M)
-    O = exchange_operators(system, sites)
+    O = exchange_operators(system, sites) if operators is None else np.asarray(operators, dtype=complex)
+    P = O if perturbations is None else np.asarray(perturbations, dtype=complex)
     lattice = system.leads and all(hasattr(L, "band") for L in system.leads.values())
     if de_sigma_correction and lattice:
         from .equilibrium import contour_points
@@ -203,8 +207,8 @@ def response_tensor(system: TightBinding, E_F: float, M: float = 1.0, de_sigma_c
         # contour_points gives w = (i/2pi)(-dz): recover dz
         dz = -w * 2 * np.pi / 1j
 
-        def tr(X, Y):  # Tr[X O_a Y O_b], (na, nb)
-            return np.einsum("aij,bji->ab", X @ O, Y @ O)
+        def tr(X, Y):  # Tr[X O_a Y P_b], (na, nb)
+            return np.einsum("aij,bji->ab", X @ O, Y @ P)
         g = greens_function(system, E_F)
         total = tr(g.conj().T, g).real
         glo = greens_function(system, lo)
@@ -221,7 +225,7 @@ def response_tensor(system: TightBinding, E_F: float, M: float = 1.0, de_sigma_c
         G = greens_function(system, E)
         D = greens_derivative(system, E, G) if de_sigma_correction else -G @ G
         Gl = -(G - G.conj().T)  # G^< = i A = -(G - G^+) below E_F
-        return 2 * np.einsum("aik,bki->ab", Gl @ O, D @ O).real
+        return 2 * np.einsum("aik,bki->ab", Gl @ O, D @ P).real
 
     return _fermi_sea_integral(system, E_F, f, e_min, epsabs) / M
 
