@@ -16,18 +16,29 @@ Modules
 - :mod:`.damping`: Gilbert tensor (Kubo, S-matrix D1, corrected eqs. 15/19 and the literal forms), reactive
   part, susceptibilities, inertia (eqs. 15-22, 30, B5).
 - :mod:`.rotating`: exact rotating-frame steady state of a precessing texture (reference solver).
+- :mod:`.pumping`: emissivities, Brouwer, pumped charge, eq. 40, the Fermi-surface pumped spin density.
+- :mod:`.skyrmion`: H_Sk of eq. 38, relaxation, centre, topological charge (Sec. V).
+- :mod:`.dynamics`: the NEGF-LLG of eq. 39 (RK4, pumping gates, checkpoint/resume), Thiele fit.
 - :mod:`.kwant_systems`: the same systems in Kwant (independent S matrix, LDOS, self-energies).
 """
+from .dynamics import NEGFLLG, Pump, frozen_pumped_current, thiele_fit
 from .damping import (dynamic_susceptibility, eq19_literal, eq22_literal, exchange_operators, inertia_tensor,
                       kubo_damping, reactive_vector, response_tensor, smatrix, smatrix_damping, static_susceptibility)
 from .equilibrium import contour_points, ozaki_poles, site_density_matrices, spin_density
 from .greens import greens_derivative, greens_function, retarded_dense, rgf
 from .lattice import TightBinding
+from .pumping import (brouwer_emissivity, emissivity, gate_path, pumped_charge, pumped_current,
+                      pumped_spin_coefficients)
+from .skyrmion import (SkyrmionHamiltonian, bloch_ansatz, relax, skyrmion_center, skyrmion_report,
+                       topological_charge)
 from .leads import LatticeLead, WideBandLead, chain_surface_gf
 from .rotating import rotating_frame_damping, rotating_frame_spin
 from .transport import FermiSurface, lead_currents
 
-__all__ = ["FermiSurface", "LatticeLead", "TightBinding", "WideBandLead", "chain_surface_gf", "contour_points",
+__all__ = ["FermiSurface", "LatticeLead", "NEGFLLG", "Pump", "SkyrmionHamiltonian", "TightBinding", "WideBandLead",
+           "bloch_ansatz", "brouwer_emissivity", "emissivity", "frozen_pumped_current", "gate_path", "pumped_charge",
+           "pumped_current", "pumped_spin_coefficients", "relax", "skyrmion_center", "skyrmion_report", "thiele_fit",
+           "topological_charge", "chain_surface_gf", "contour_points",
            "dynamic_susceptibility", "eq19_literal", "eq22_literal", "exchange_operators", "greens_derivative",
            "greens_function", "inertia_tensor", "kubo_damping", "lead_currents", "ozaki_poles", "reactive_vector",
            "response_tensor", "retarded_dense", "rgf", "rotating_frame_damping", "rotating_frame_spin",

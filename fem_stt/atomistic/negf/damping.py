@@ -83,7 +83,7 @@ def kubo_damping(system: TightBinding, E_F: float, M: float = 1.0, sites=None, k
         alpha_ab = (1/4 pi M) Re Tr[A O_a A O_b],  O_(n,i) = Delta_n sigma_i P_n,  A = W W^+ (RGF).
 
     Symmetric and PSD by construction (a Gram matrix). ``kT > 0``: averaged with -f' over ``n_energy``
-    Gauss points. Raises ParameterError for M <= 0, kT < 0, bad sites, no leads."""
+    Gauss points. With a broadening eta > 0 the dense A is used (small systems). Raises ParameterError for M <= 0, kT < 0, bad sites, no leads."""
     M = _check_M(M)
     if not (np.isfinite(kT) and kT >= 0):
         raise ParameterError("kT", f"must be >= 0 and finite, got {kT!r}")
@@ -94,7 +94,11 @@ def kubo_damping(system: TightBinding, E_F: float, M: float = 1.0, sites=None, k
     delta = system.exchange.reshape(-1)[s]
     for E, w in zip(Es, ws):
         fs = FermiSurface(system, E, slices=slices)
-        W = fs.factor().reshape(system.n_sites, 2, -1)[s]  # (n, 2, r)
+        if system.broadening > 0:  # A is not W W^+: factor the dense A = V diag(a) V^+ (a >= 0)
+            a_, V_ = np.linalg.eigh(fs.spectral_function())
+            W = (V_ * np.sqrt(np.clip(a_, 0, None))).reshape(system.n_sites, 2, -1)[s]
+        else:
+            W = fs.factor().reshape(system.n_sites, 2, -1)[s]  # (n, 2, r)
         Wh = np.swapaxes(W.conj(), 1, 2)
         B = np.stack([delta[:, None, None] * (Wh @ (SIGMA[i] @ W)) for i in range(3)], axis=1)  # (n, 3, r, r)
         B = B.reshape(3 * len(s), -1)
@@ -199,7 +203,7 @@ def response_tensor(system: TightBinding, E_F: float, M: float = 1.0, de_sigma_c
     M = _check_M(M)
     O = exchange_operators(system, sites) if operators is None else np.asarray(operators, dtype=complex)
     P = O if perturbations is None else np.asarray(perturbations, dtype=complex)
-    lattice = system.leads and all(hasattr(L, "band") for L in system.leads.values())
+    lattice = system.leads and all(hasattr(L, "band") for L in system.leads.values()) and system.broadening == 0
     if de_sigma_correction and lattice:
         from .equilibrium import contour_points
         lo = system.spectrum_bounds()[0] - 1.0 if e_min is None else float(e_min)

@@ -59,7 +59,7 @@ def contour_points(system: TightBinding, mu: float, kT: float = 0.0, method: str
     if int(n_points) != n_points or n_points < 2:
         raise ParameterError("n_points", f"must be an integer >= 2, got {n_points!r}")
     if method == "auto":
-        wide = any(not hasattr(L, "band") for L in system.leads.values())
+        wide = any(not hasattr(L, "band") for L in system.leads.values()) or system.broadening > 0
         method = "ozaki" if kT > 0 else ("imaginary" if wide else "semicircle")
     if method == "ozaki":
         if kT <= 0:

@@ -2,7 +2,7 @@
 
 Equation (Xu et al., PRB 108, 144409 (2023), eq. A5; negf_llg.md Sec. 1.2), units of t, hbar = 1:
 
-    G^r(z) = [z - h - Sigma^r(z)]^(-1),   Sigma^r = Sigma_L + Sigma_R,   Im z >= 0,
+    G^r(z) = [z - h - Sigma^r(z)]^(-1),   Sigma^r = Sigma_L + Sigma_R (- i eta/2 on every orbital),   Im z >= 0,
     Gamma_a = i (Sigma_a - Sigma_a^+),     A = i (G^r - G^a) = G^r Gamma G^a  (real z),
     G^< = i sum_a f_a G^r Gamma_a G^a (frozen, eq. A1),  dG^r/dz = -G^r (1 - dSigma/dz) G^r.
 
@@ -14,7 +14,9 @@ right-connected g^R_i = [z - H_i - V_i g^R_{i+1} V_i^+]^(-1) (Sigma_R inside H_{
     G_i,last = g^L_i V_i G_{i+1,last}          G_last,i = G_last,i+1 V_i^+ g^L_i
     G_i,0    = g^R_i V_{i-1}^+ G_{i-1,0}       G_0,i    = G_0,i-1 V_{i-1} g^R_i
 
-cost O(nx (2 ny)^3) per energy instead of O((2 nx ny)^3). Energies can be batched (leading axis).
+(and likewise the block column/row of any slice k), cost O(nx (2 ny)^3) per energy instead of
+O((2 nx ny)^3). Energies can be batched. eta = ``TightBinding.broadening``: a wide-band bath on every site
+(phenomenological relaxation; 0 in the paper), then A = G Gamma G^+ + eta G G^+.
 """
 from __future__ import annotations
 
@@ -72,24 +74,41 @@ def greens_derivative(system: TightBinding, z, G: Optional[np.ndarray] = None) -
 
 @dataclass
 class RGFResult:
-    """Blocks of G^r from one RGF pass (leading axis: energies if z was an array).
+    """Blocks of G^r from one RGF pass (axis 1 = energies if z was an array).
 
-    diag : (nx, [nz,] m, m) G_ii;  columns[lead] : (nx, [nz,] m, m) G_{i, slice(lead)};
-    rows[lead] : (nx, [nz,] m, m) G_{slice(lead), i};  m = 2 ny.
+    diag : (nx, [nz,] m, m) G_ii or None;  columns[key] : (nx, [nz,] m, m) G_{i, k};  rows[key] :
+    (nx, [nz,] m, m) G_{k, i}; key = a lead name (k = its slice) or a slice index k;  m = 2 ny.
     """
 
     z: np.ndarray
     diag: Optional[np.ndarray]
-    columns: Dict[str, np.ndarray]
-    rows: Dict[str, np.ndarray]
+    columns: Dict[object, np.ndarray]
+    rows: Dict[object, np.ndarray]
 
 
-def rgf(system: TightBinding, z, diag: bool = True, columns: bool = True, rows: bool = False,
-        slices=None) -> RGFResult:
+def _keys(system: TightBinding, spec):
+    if spec is True:
+        return list(system.lead_names)
+    if not spec:
+        return []
+    out = []
+    for k in spec:
+        if isinstance(k, str):
+            if k not in system.leads:
+                raise ParameterError("lead", f"unknown lead {k!r}; leads: {system.lead_names}")
+        elif int(k) != k or not 0 <= k < system.nx:
+            raise ParameterError("slice", f"must be a lead name or a slice index in [0, {system.nx}), got {k!r}")
+        out.append(k)
+    return out
+
+
+def rgf(system: TightBinding, z, diag: bool = True, columns=True, rows=False, slices=None) -> RGFResult:
     """Recursive Green's functions of ``system`` at energy ``z`` (scalar or 1-D array, Im z >= 0).
 
-    ``slices``: optional (H, V) from :meth:`TightBinding.slice_hamiltonians` (re-use across calls).
-    Returns :class:`RGFResult`; ParameterError if Im z < 0. See the module docstring for the recursions.
+    ``columns`` / ``rows``: True (all leads), False, or an iterable of lead names and slice indices k whose
+    block column G_{:,k} / block row G_{k,:} is wanted. ``slices``: optional (H, V) from
+    :meth:`TightBinding.slice_hamiltonians` (re-use across calls). Returns :class:`RGFResult`;
+    ParameterError if Im z < 0 or a key is unknown. See the module docstring for the recursions.
     """
     z = check_energy(z, "z")
     scalar = z.ndim == 0
@@ -97,55 +116,87 @@ def rgf(system: TightBinding, z, diag: bool = True, columns: bool = True, rows: 
     H, V = system.slice_hamiltonians() if slices is None else slices
     nx, m = H.shape[0], H.shape[1]
     I = np.eye(m)
-    # z - H_i per slice and energy, with the lead self-energies on their slices
-    A = zz[None, :, None, None] * I - H[:, None]
+    # z - H_i - Sigma_bath per slice and energy, with the lead self-energies on their slices
+    A = zz[None, :, None, None] * I - H[:, None] + 0.5j * system.broadening * I
     for name in system.lead_names:
         A[system.lead_slice(name)] -= system.leads[name].self_energy(zz)
-    Vd = _dag(V)
-    gL = np.empty_like(A)
-    gR = np.empty_like(A)
-    gL[0] = np.linalg.inv(A[0])
-    for i in range(1, nx):
-        gL[i] = np.linalg.inv(A[i] - Vd[i - 1] @ gL[i - 1] @ V[i - 1])
-    gR[nx - 1] = np.linalg.inv(A[nx - 1])
-    for i in range(nx - 2, -1, -1):
-        gR[i] = np.linalg.inv(A[i] - V[i] @ gR[i + 1] @ Vd[i])
-    D = None
-    if diag or columns or rows:
-        D = np.empty_like(A)
-        for i in range(nx):
-            S = A[i].copy()
-            if i > 0:
-                S -= Vd[i - 1] @ gL[i - 1] @ V[i - 1]
-            if i < nx - 1:
-                S -= V[i] @ gR[i + 1] @ Vd[i]
-            D[i] = np.linalg.inv(S)
+    ckeys, rkeys = _keys(system, columns), _keys(system, rows)
+
+    def slice_of(k):
+        return system.lead_slice(k) if isinstance(k, str) else int(k)
+    # couplings: a multiple v of the identity (no spin-orbit hopping) turns products into scalings
+    v = V[0, 0, 0] if nx > 1 else 0.0
+    if nx > 1 and not np.any(V - v * I):
+        def VX(i, X):  # V_i X
+            return v * X
+
+        def XV(X, i):
+            return X * v
+
+        def VdX(i, X):
+            return np.conj(v) * X
+
+        def XVd(X, i):
+            return X * np.conj(v)
+    else:
+        Vd = _dag(V)
+
+        def VX(i, X):
+            return V[i] @ X
+
+        def XV(X, i):
+            return X @ V[i]
+
+        def VdX(i, X):
+            return Vd[i] @ X
+
+        def XVd(X, i):
+            return X @ Vd[i]
+    ks = {slice_of(k) for k in ckeys + rkeys}
+    need_L = diag or any(k > 0 for k in ks)
+    need_R = diag or any(k < nx - 1 for k in ks)
+    gL = gR = None
+    if need_L or nx == 1:
+        gL = np.empty_like(A)
+        gL[0] = np.linalg.inv(A[0])
+        for i in range(1, nx):
+            gL[i] = np.linalg.inv(A[i] - XV(VdX(i - 1, gL[i - 1]), i - 1))
+    if need_R and nx > 1:
+        gR = np.empty_like(A)
+        gR[nx - 1] = np.linalg.inv(A[nx - 1])
+        for i in range(nx - 2, -1, -1):
+            gR[i] = np.linalg.inv(A[i] - XVd(VX(i, gR[i + 1]), i))
+
+    def diag_block(i):
+        if i == nx - 1:
+            return gL[i]
+        if i == 0:
+            return gR[0]
+        return np.linalg.inv(A[i] - XV(VdX(i - 1, gL[i - 1]), i - 1) - XVd(VX(i, gR[i + 1]), i))
+    D = np.array([diag_block(i) for i in range(nx)]) if diag else None
+    Gkk = {k: (D[k] if D is not None else diag_block(k)) for k in ks}
     cols, rws = {}, {}
-    for name in system.lead_names:
-        k = system.lead_slice(name)
-        if columns:
-            C = np.empty_like(A)
-            C[k] = D[k]
-            if k == nx - 1:
-                for i in range(nx - 2, -1, -1):
-                    C[i] = gL[i] @ V[i] @ C[i + 1]
-            else:
-                for i in range(1, nx):
-                    C[i] = gR[i] @ Vd[i - 1] @ C[i - 1]
-            cols[name] = C[:, 0] if scalar else C
-        if rows:
-            R = np.empty_like(A)
-            R[k] = D[k]
-            if k == nx - 1:
-                for i in range(nx - 2, -1, -1):
-                    R[i] = R[i + 1] @ Vd[i] @ gL[i]
-            else:
-                for i in range(1, nx):
-                    R[i] = R[i - 1] @ V[i - 1] @ gR[i]
-            rws[name] = R[:, 0] if scalar else R
+    for key in ckeys:
+        k = slice_of(key)
+        C = np.empty_like(A)
+        C[k] = Gkk[k]
+        for i in range(k - 1, -1, -1):
+            C[i] = gL[i] @ VX(i, C[i + 1])
+        for i in range(k + 1, nx):
+            C[i] = gR[i] @ VdX(i - 1, C[i - 1])
+        cols[key] = C[:, 0] if scalar else C
+    for key in rkeys:
+        k = slice_of(key)
+        R = np.empty_like(A)
+        R[k] = Gkk[k]
+        for i in range(k - 1, -1, -1):
+            R[i] = XVd(R[i + 1], i) @ gL[i]
+        for i in range(k + 1, nx):
+            R[i] = XV(R[i - 1], i - 1) @ gR[i]
+        rws[key] = R[:, 0] if scalar else R
     if D is not None and scalar:
         D = D[:, 0]
-    return RGFResult(z=z, diag=D if diag else None, columns=cols, rows=rws)
+    return RGFResult(z=z, diag=D, columns=cols, rows=rws)
 
 
 def blocks_to_dense(blocks: np.ndarray) -> np.ndarray:

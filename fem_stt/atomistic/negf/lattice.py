@@ -82,6 +82,9 @@ class TightBinding:
     leads : dict "left"/"right" -> :class:`~.leads.Lead` of width ny (for nx = 1 both attach to the site)
     gates : dict name -> (nx, ny) array of gate profiles P_k (h contains sum_k X_k P_k; X_k set by
         :meth:`with_gates`), e.g. a whole column
+    gate_values : dict name -> X_k [t]
+    broadening : eta >= 0 [t], a wide-band bath on every orbital, Sigma_bath = -i eta/2 (a phenomenological
+        relaxation rate, not in the paper; 0 by default). It bounds the spectral weight of quasi-bound states.
 
     Raises ParameterError for non-positive sizes or hopping, non-finite values, lead widths that do not
     match ny, NaN moments.
@@ -98,6 +101,7 @@ class TightBinding:
     leads: Dict[str, Lead] = field(default_factory=dict)
     gates: Dict[str, np.ndarray] = field(default_factory=dict)
     gate_values: Dict[str, float] = field(default_factory=dict)
+    broadening: float = 0.0
 
     def __post_init__(self):
         for nm in ("nx", "ny"):
@@ -111,6 +115,9 @@ class TightBinding:
         self.moments = check_moments(self.moments, shape)
         if not (np.isfinite(self.hopping) and self.hopping > 0):
             raise ParameterError("hopping", f"must be > 0 and finite, got {self.hopping!r}")
+        if not (np.isfinite(self.broadening) and self.broadening >= 0):
+            raise ParameterError("broadening", f"must be >= 0 and finite, got {self.broadening!r}")
+        self.broadening = float(self.broadening)
         if not np.isfinite(self.rashba):
             raise ParameterError("rashba", f"must be finite, got {self.rashba!r}")
         zb = np.asarray(self.zeeman, dtype=float)
@@ -150,7 +157,7 @@ class TightBinding:
         """A copy with some fields changed (moments, gate_values, zeeman, ...), validated again."""
         kw = dict(nx=self.nx, ny=self.ny, onsite=self.onsite, hopping=self.hopping, exchange=self.exchange,
                   moments=self.moments, rashba=self.rashba, zeeman=self.zeeman, leads=self.leads,
-                  gates=self.gates, gate_values=self.gate_values)
+                  gates=self.gates, gate_values=self.gate_values, broadening=self.broadening)
         kw.update(changes)
         return TightBinding(**kw)
 
@@ -213,9 +220,11 @@ class TightBinding:
         return h
 
     def self_energy(self, z, lead: Optional[str] = None, derivative: bool = False) -> np.ndarray:
-        """Dense lead self-energy at one energy z (sum over leads, or one lead), (2N, 2N); d/dz if
-        ``derivative``. ParameterError if Im z < 0."""
+        """Dense lead self-energy at one energy z (sum over leads and the bath -i eta/2, or one lead), (2N, 2N);
+        d/dz if ``derivative``. ParameterError if Im z < 0."""
         out = np.zeros((self.n_orbitals, self.n_orbitals), dtype=complex)
+        if lead is None and not derivative:
+            out -= 0.5j * self.broadening * np.eye(self.n_orbitals)
         m = 2 * self.ny
         for name in ([lead] if lead else self.lead_names):
             i = self.lead_slice(name)
@@ -243,7 +252,10 @@ class TightBinding:
     def spectrum_bounds(self):
         """(lo, hi) enclosing the spectrum of the infinite system (device, leads and bound states):
         Gershgorin discs of h widened by the lead couplings, and the lead bands widened likewise.
-        ParameterError if a wide-band lead is attached (its spectrum is unbounded)."""
+        ParameterError if a wide-band lead or a broadening is present (the spectrum is unbounded)."""
+        if self.broadening > 0:
+            raise ParameterError("broadening", "a broadened spectrum has no lower edge: use an imaginary-axis "
+                                               "or Ozaki contour")
         h = self.hamiltonian()
         d = np.real(np.diag(h))
         r = np.abs(h).sum(axis=1) - np.abs(np.diag(h))

@@ -142,18 +142,21 @@ def pumped_spin_coefficients(system: TightBinding, E_F: float, gates: Sequence[s
     names = _gates(system, gates)
     if fs is None:
         fs = FermiSurface(system, E_F)
-    W = fs.factor()
     out = np.empty((system.n_sites, 3, len(names)))
     for k, g in enumerate(names):
-        Q = fs.projector_matrix(W, system.gates[g].reshape(-1))  # W^+ P_k W
-        out[:, :, k] = fs.expectation_sites(W, Q)[:, 1:] / (8 * np.pi)  # (1/4pi) (1/2) Re Tr[sigma (A P_k A)_nn]
+        prof = system.gates[g]
+        cols = np.flatnonzero(np.any(prof != 0, axis=1))  # slices (x) the gate touches
+        Acol = fs.spectral_columns(cols)  # A_{:, J}, (2N, 2 ny |cols|)
+        w = np.repeat(prof[cols].reshape(-1), 2)  # orbital weights of P_k on those slices
+        # (A P_k A)_nn = A_{n,J} diag(w) A_{n,J}^+ ;  C = (1/4pi)(1/2) Re Tr[sigma (A P_k A)_nn]
+        out[:, :, k] = fs.expectation_sites(Acol, np.diag(w))[:, 1:] / (8 * np.pi)
     return out
 
 
 def exchange_damping_matvec(system: TightBinding, fs: FermiSurface, mdot: np.ndarray, M: float = 1.0) -> np.ndarray:
     """(alpha_NEGF mdot) per site, (N, 3), with the non-local Kubo tensor alpha_(n,i),(n',j) =
     (1/4 pi M) Re Tr[A O_(n,i) A O_(n',j)] applied without forming it: alpha mdot = (1/4 pi M) Re Tr[O_(n,i) A X A],
-    X = sum O_(n',j) mdot_(n',j) (site diagonal). ``mdot`` (N, 3) [1/t]."""
+    X = sum O_(n',j) mdot_(n',j) (site diagonal). ``mdot`` (N, 3) [1/t]. Needs eta = 0 (A = W W^+)."""
     W = fs.factor()
     delta = system.exchange.reshape(-1)
     xs = delta[:, None] * mdot.reshape(-1, 3)

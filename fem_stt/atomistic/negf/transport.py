@@ -47,19 +47,28 @@ class FermiSurface:
     G_lead : dict lead -> (nx, 2ny, 2ny) the block column G^r_{i, slice(a)}
     gamma : dict lead -> (2ny, 2ny) Gamma_a(E)
 
+    ``rows``: also the block rows G_{slice(a), :} (emissivities); ``extra_slices``: slices whose block column of
+    A is prepared in the same RGF pass (gates, :meth:`spectral_columns`).
+
     Raises ParameterError if the system has no leads (transport needs leads) or E is not real.
     """
 
-    def __init__(self, system: TightBinding, E: float, slices=None, rows: bool = False):
+    def __init__(self, system: TightBinding, E: float, slices=None, rows: bool = False, extra_slices=()):
         if not system.lead_names:
             raise ParameterError("leads", "a transport quantity needs at least one lead; the lattice has none")
         E = np.asarray(E)
         if E.ndim != 0 or np.iscomplexobj(E) or not np.isfinite(E):
             raise ParameterError("E", f"must be one finite real energy, got {E!r}")
         self.system, self.E = system, float(E)
-        r = rgf(system, self.E, diag=False, columns=True, rows=rows, slices=slices)
-        self.G_lead = r.columns
-        self.G_row = r.rows
+        self._slices = system.slice_hamiltonians() if slices is None else slices
+        self._acols, self._adiag = {}, None
+        extra = [int(k) for k in extra_slices]
+        leads = list(system.lead_names)
+        r = rgf(system, self.E, diag=False, columns=leads + extra, rows=(leads if rows else []) + extra,
+                slices=self._slices)
+        self.G_lead = {a: r.columns[a] for a in leads}
+        self.G_row = {a: r.rows[a] for a in leads} if rows else {}
+        self._cache_acols(r, extra)
         self.gamma, self.W, self.U = {}, {}, {}
         N2 = system.n_orbitals
         for a in system.lead_names:
@@ -73,26 +82,63 @@ class FermiSurface:
 
     # ------------------------------------------------------------------ spectral
     def factor(self, leads=None) -> np.ndarray:
-        """W = [W_a for a in leads] (2N, r): A (summed over those leads) = W W^+."""
+        """W = [W_a for a in leads] (2N, r): A (summed over those leads) = W W^+. With a broadening eta > 0 the
+        bath adds eta G G^+ to A, which W does not hold: ParameterError for leads=None then."""
+        if leads is None and self.system.broadening > 0:
+            raise ParameterError("broadening", "the total spectral function is not W W^+ with a bath (eta > 0); "
+                                               "use spectral_columns or the lead factors")
         names = self.system.lead_names if leads is None else list(leads)
         return np.concatenate([self.W[a] for a in names], axis=1)
 
     def spectral_function(self, lead: Optional[str] = None) -> np.ndarray:
         """Dense A (or A_a), (2N, 2N). Only for small systems."""
+        if lead is None and self.system.broadening > 0:
+            from .greens import greens_function
+            G = greens_function(self.system, self.E)
+            return 1j * (G - G.conj().T)
         W = self.factor(None if lead is None else [lead])
         return W @ W.conj().T
+
+    def spectral_columns(self, slices) -> np.ndarray:
+        """Block columns of the total spectral function A_{:, k} = i (G_{:,k} - G_{k,:}^+) for the given slice
+        indices, stacked: (2N, 2 ny len(slices)) (bath included)."""
+        ks = [int(k) for k in slices]
+        missing = [k for k in ks if k not in self._acols]
+        if missing:
+            self._cache_acols(rgf(self.system, self.E, diag=False, columns=missing, rows=missing,
+                                  slices=self._slices), missing)
+        return np.concatenate([self._acols[k] for k in ks], axis=1)
+
+    def _cache_acols(self, r, ks):
+        N2 = self.system.n_orbitals
+        for k in ks:
+            Gc = r.columns[k].reshape(N2, -1)
+            Gr = np.swapaxes(r.rows[k], 0, 1).reshape(-1, N2)  # (m, 2N): G_{k,:}
+            self._acols[k] = 1j * (Gc - Gr.conj().T)
+
+    def _diag_A(self) -> np.ndarray:
+        """Site 2x2 blocks of A, (N, 2, 2)."""
+        if self.system.broadening == 0:
+            return self.site_blocks(self.factor())
+        if self._adiag is None:
+            D = rgf(self.system, self.E, diag=True, columns=False, slices=self._slices).diag  # (nx, m, m)
+            Ad = 1j * (D - np.swapaxes(D, -1, -2).conj())
+            ny = self.system.ny
+            self._adiag = np.array([[Ad[x, 2 * y:2 * y + 2, 2 * y:2 * y + 2] for y in range(ny)]
+                                    for x in range(self.system.nx)]).reshape(-1, 2, 2)
+        return self._adiag
 
     def site_blocks(self, W: np.ndarray, Q: Optional[np.ndarray] = None) -> np.ndarray:
         """2x2 diagonal blocks (W Q W^+)_nn of every site, (N, 2, 2) (Q = 1 if None)."""
         N = self.system.n_sites
-        Wn = W.reshape(N, 2, -1)
-        WQ = Wn if Q is None else Wn @ Q
-        return np.einsum("nar,nbr->nab", WQ, Wn.conj())
+        Y = (W if Q is None else W @ Q).reshape(N, 2, -1)
+        Z = W.conj().reshape(N, 2, -1)
+        return np.stack([np.stack([np.sum(Y[:, a] * Z[:, b], axis=-1) for b in (0, 1)], -1) for a in (0, 1)], -2)
 
     def ldos(self, spin=None) -> np.ndarray:
         """Local density of states per site (sum of both spins, or one spin 'up'/'down' along z),
         (nx, ny) [1/t]: Tr_s[A_nn] / 2 pi (scattering states only; bound states are not at real E)."""
-        B = self.site_blocks(self.factor())
+        B = self._diag_A()
         P = {None: ID2, "up": SPIN_UP, "down": SPIN_DOWN}[spin]
         return (np.einsum("ab,nba->n", P, B).real / (2 * np.pi)).reshape(self.system.nx, self.system.ny)
 
@@ -102,7 +148,7 @@ class FermiSurface:
 
     def spin_ldos(self) -> np.ndarray:
         """Spin-resolved spectral density (1/2) Tr_s[sigma A_nn]/2 pi, (nx, ny, 3)."""
-        B = self.site_blocks(self.factor())
+        B = self._diag_A()
         return (0.5 * np.einsum("iab,nba->ni", SIGMA, B).real / (2 * np.pi)).reshape(self.system.nx,
                                                                                     self.system.ny, 3)
 
@@ -130,10 +176,14 @@ class FermiSurface:
     def projector_matrix(self, W: np.ndarray, weights: np.ndarray, op2=None) -> np.ndarray:
         """W^+ (op2 x diag(weights)) W, (r, r): a site-diagonal operator (weights per site, (N,)) in channel space."""
         N = self.system.n_sites
-        Wn = W.reshape(N, 2, -1)
-        if op2 is None:
-            return np.einsum("n,nar,nas->rs", weights, Wn.conj(), Wn)
-        return np.einsum("n,nar,ab,nbs->rs", weights, Wn.conj(), op2, Wn)
+        idx = np.flatnonzero(weights)
+        Wn = W.reshape(N, 2, -1)[idx]  # only the sites where the operator acts
+        if op2 is not None:
+            Y = np.einsum("ab,nbs->nas", op2, Wn)
+        else:
+            Y = Wn
+        Y = Y * weights[idx, None, None]
+        return Wn.reshape(-1, Wn.shape[-1]).conj().T @ Y.reshape(-1, Y.shape[-1])
 
 
 def lead_currents(system: TightBinding, mu: Dict[str, float], n_energy: int = 64) -> Dict[str, dict]:
