@@ -175,25 +175,31 @@ def rgf(system: TightBinding, z, diag: bool = True, columns=True, rows=False, sl
         return np.linalg.inv(A[i] - XV(VdX(i - 1, gL[i - 1]), i - 1) - XVd(VX(i, gR[i + 1]), i))
     D = np.array([diag_block(i) for i in range(nx)]) if diag else None
     Gkk = {k: (D[k] if D is not None else diag_block(k)) for k in ks}
-    cols, rws = {}, {}
+    cols, rws, done_c, done_r = {}, {}, {}, {}
     for key in ckeys:
         k = slice_of(key)
+        if k in done_c:  # a lead and a gate on the same slice
+            cols[key] = done_c[k]
+            continue
         C = np.empty_like(A)
         C[k] = Gkk[k]
         for i in range(k - 1, -1, -1):
             C[i] = gL[i] @ VX(i, C[i + 1])
         for i in range(k + 1, nx):
             C[i] = gR[i] @ VdX(i - 1, C[i - 1])
-        cols[key] = C[:, 0] if scalar else C
+        cols[key] = done_c[k] = C[:, 0] if scalar else C
     for key in rkeys:
         k = slice_of(key)
+        if k in done_r:
+            rws[key] = done_r[k]
+            continue
         R = np.empty_like(A)
         R[k] = Gkk[k]
         for i in range(k - 1, -1, -1):
             R[i] = XVd(R[i + 1], i) @ gL[i]
         for i in range(k + 1, nx):
             R[i] = XV(R[i - 1], i - 1) @ gR[i]
-        rws[key] = R[:, 0] if scalar else R
+        rws[key] = done_r[k] = R[:, 0] if scalar else R
     if D is not None and scalar:
         D = D[:, 0]
     return RGFResult(z=z, diag=D, columns=cols, rows=rws)

@@ -138,6 +138,17 @@ class LatticeLead(Lead):
 
     def _sigma(self, z, derivative: bool):
         z = check_energy(z)
+        if z.ndim == 0:  # single energies repeat (dynamics at E_F): keep the last few
+            cache = self.__dict__.setdefault("_cache", {})
+            key = (complex(z), derivative)
+            if key not in cache:
+                if len(cache) > 32:
+                    cache.clear()
+                cache[key] = self._sigma_eval(z, derivative)
+            return cache[key].copy()
+        return self._sigma_eval(z, derivative)
+
+    def _sigma_eval(self, z, derivative: bool):
         W = self.width
         out = np.zeros(z.shape + (W, 2, W, 2), dtype=complex)
         for s, P in zip((1.0, -1.0), self._proj):

@@ -11,7 +11,8 @@ The steady state is then a time-independent NEGF problem, exact to all orders in
     rho' = rho'_eq(mu - |w|/2) + int_{mu-|w|/2}^{mu+|w|/2} dE/2pi G' (sum_a Gamma_a(E + s* w/2) P_s*) G'^+,
 
 s* = -sign(w) the spin filled in the window; rho'_eq by a complex contour (:mod:`.equilibrium`, bound states
-included), the window by Gauss-Legendre. The lab-frame spin density at t = 0 equals the rotating-frame one.
+included), the window by Gauss-Legendre. A broadening eta (a wide-band bath on every site,
+:class:`~.lattice.TightBinding`) is a spin-independent, energy-independent lead: it enters like the leads. The lab-frame spin density at t = 0 equals the rotating-frame one.
 For a single moment in the xz plane (theta from z), dm/dt = w sin(theta) e_y and the Gilbert damping is
 alpha(w) = 2 Delta s'_y / (M w sin theta) (= J s'_y/(w sin theta) for Delta = J M/2), exact in w;
 Richardson extrapolation in w gives the adiabatic alpha. Needs leads whose magnetization is along z
@@ -39,10 +40,11 @@ def _check_leads(system: TightBinding):
 
 
 def _rot_self_energy(system: TightBinding, z, omega):
-    """Sigma'(z) = sum_a sum_s Sigma_a(z + s w/2) P_s (dense (2N, 2N))."""
+    """Sigma'(z) = sum_a sum_s Sigma_a(z + s w/2) P_s - i eta/2 (dense (2N, 2N)); the energy-independent bath is
+    the same in the rotating frame."""
     N2 = system.n_orbitals
     m = 2 * system.ny
-    out = np.zeros((N2, N2), dtype=complex)
+    out = -0.5j * system.broadening * np.eye(N2, dtype=complex)
     for name in system.lead_names:
         k = system.lead_slice(name)
         L = system.leads[name]
@@ -82,6 +84,7 @@ def rotating_frame_density(system: TightBinding, omega: float, mu: float, n_poin
             for name in system.lead_names:
                 k = system.lead_slice(name)
                 Gam[k * m:(k + 1) * m, k * m:(k + 1) * m] += P @ system.leads[name].gamma(E + s_star * omega / 2) @ P
+            Gam += system.broadening * np.kron(np.eye(system.n_sites), P[:2, :2])  # the bath, spin s* filled
             rho += wt / (2 * np.pi) * G @ Gam @ G.conj().T
     blocks = np.array([rho[2 * n:2 * n + 2, 2 * n:2 * n + 2] for n in range(system.n_sites)])
     return blocks

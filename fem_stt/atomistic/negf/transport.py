@@ -37,6 +37,21 @@ SPIN_UP = 0.5 * (ID2 + SIGMA[2])
 SPIN_DOWN = 0.5 * (ID2 - SIGMA[2])
 
 
+def channel_factor(lead, E: float):
+    """(Gamma, U) with Gamma = U U^+ over the open channels (eigenvalues above a relative 1e-12) of a lead at E;
+    cached on the lead object for repeated energies."""
+    cache = lead.__dict__.setdefault("_channels", {})
+    if E not in cache:
+        if len(cache) > 32:
+            cache.clear()
+        Ga = lead.gamma(E)
+        Ga = 0.5 * (Ga + Ga.conj().T)
+        w, U = np.linalg.eigh(Ga)
+        keep = w > _CHANNEL_TOL * max(1.0, w.max(initial=0.0))
+        cache[E] = (Ga, U[:, keep] * np.sqrt(w[keep]))
+    return cache[E]
+
+
 class FermiSurface:
     """Spectral factors of ``system`` at one real energy ``E`` (one RGF pass).
 
@@ -72,12 +87,7 @@ class FermiSurface:
         self.gamma, self.W, self.U = {}, {}, {}
         N2 = system.n_orbitals
         for a in system.lead_names:
-            Ga = system.leads[a].gamma(self.E)
-            Ga = 0.5 * (Ga + Ga.conj().T)
-            w, U = np.linalg.eigh(Ga)
-            keep = w > _CHANNEL_TOL * max(1.0, w.max(initial=0.0))
-            self.gamma[a] = Ga
-            self.U[a] = U[:, keep] * np.sqrt(w[keep])  # Gamma_a = U_a U_a^+
+            self.gamma[a], self.U[a] = channel_factor(system.leads[a], self.E)
             self.W[a] = self.G_lead[a].reshape(N2, -1) @ self.U[a]
 
     # ------------------------------------------------------------------ spectral
