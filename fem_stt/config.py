@@ -1161,6 +1161,7 @@ def read_msh_groups(path: Union[str, Path]):
 #: Without the key a case is the micromagnetic/spin-transport :class:`Case` of this module.
 MODELS: Dict[str, str] = {
     "micromagnetic": "fem_stt.config:micromagnetic_case",
+    "negf": "fem_stt.atomistic.negf.case:negf_case",
 }
 
 

@@ -7,11 +7,11 @@ from scipy.special import psi
 
 from fem_stt.atomistic.negf import (FermiSurface, LatticeLead, TightBinding, WideBandLead, greens_function,
                                     lead_currents, rgf, spin_density)
-from fem_stt.atomistic.negf.kwant_systems import build_kwant, kwant_ldos, kwant_smatrix
+from fem_stt.atomistic.negf.kwant_systems import build_kwant, import_kwant, kwant_ldos, kwant_smatrix
 from fem_stt.atomistic.negf.leads import SIGMA
 from fem_stt.errors import ParameterError
 
-kwant = pytest.importorskip("kwant")
+kwant = import_kwant()  # with DOLFINx/PETSc loaded by other test modules, a plain import breaks its MUMPS
 
 THETA, PHI = 0.7, 0.3
 M_A = np.array([np.sin(THETA) * np.cos(PHI), np.sin(THETA) * np.sin(PHI), np.cos(THETA)])

@@ -13,7 +13,6 @@ from fem_stt.atomistic.negf.skyrmion import (SkyrmionHamiltonian, bloch_ansatz, 
                                              skyrmion_report, topological_charge)
 from fem_stt.errors import ParameterError
 
-pytest.importorskip("kwant")
 
 
 def scaled(n, factor):

@@ -18,12 +18,32 @@ from .lattice import TightBinding
 from .leads import ID2, SIGMA, LatticeLead
 
 
-def _kwant():
+def import_kwant():
+    """Import Kwant so that its sequential MUMPS (Debian's libzmumps_seq) keeps its own symbols.
+
+    PETSc (DOLFINx) links Debian's parallel MUMPS, which exports the same symbols (zmumps_c, ...); when PETSc is
+    loaded first, a plain ``import kwant`` binds Kwant's solver to the parallel library and every Kwant solve fails
+    with "MUMPS failed with error -3". Loading Kwant's extension modules with RTLD_DEEPBIND makes them resolve
+    their MUMPS symbols in their own dependencies first (checked both import orders; PETSc's MUMPS keeps working).
+    Use this instead of ``import kwant`` anywhere fem_stt (or DOLFINx) may already be imported."""
+    import os
+    import sys
+    if "kwant" in sys.modules:
+        return sys.modules["kwant"]
+    flags = sys.getdlopenflags()
     try:
+        sys.setdlopenflags(flags | os.RTLD_NOW | getattr(os, "RTLD_DEEPBIND", 0))
         import kwant
+        import kwant.linalg.mumps  # noqa: F401  (the extension that links MUMPS, loaded under the same flags)
+        import kwant.solvers.default  # noqa: F401
     except ImportError as e:  # pragma: no cover - kwant is a dependency (pyproject)
         raise ImportError("Kwant is needed for this cross-check: pip install kwant") from e
+    finally:
+        sys.setdlopenflags(flags)
     return kwant
+
+
+_kwant = import_kwant
 
 
 def build_kwant(system: TightBinding, spin_blocks: bool = False):

@@ -108,13 +108,17 @@ def bloch_ansatz(nx: int, ny: int, radius: float = 8.0, center=None, chirality: 
     return np.stack([-chirality * np.sin(th) * np.sin(ph), chirality * np.sin(th) * np.cos(ph), np.cos(th)], -1)
 
 
-def relax(H: SkyrmionHamiltonian, m, tol: float = 1e-12, step: float = 0.2, max_iter: int = 200000,
-          callback=None):
+def relax(H: SkyrmionHamiltonian, m, tol: float = 1e-12, step=None, max_iter: int = 200000, callback=None):
     """Projected steepest descent m <- normalize(m + step tau), tau = h - (h.m) m, h = -dH/dm, until max |tau| < tol.
+
+    ``step``: default 1/(4 J_ex + 2|K| + 4|D| + |B|), the inverse of a bound on the field's Lipschitz constant
+    (0.2 for the paper's parameters, as in negf_llg.md case S).
 
     Returns (m, iterations). Raises SolverError if ``max_iter`` is reached (the last residual in the message)."""
     m = np.array(m, dtype=float)
     m /= np.linalg.norm(m, axis=-1, keepdims=True)
+    if step is None:
+        step = 1.0 / (4 * H.J_ex + 2 * abs(H.K) + 4 * abs(H.D) + float(np.linalg.norm(H.B)))
     for it in range(max_iter):
         h = -H.gradient(m)
         tau = h - np.sum(h * m, axis=-1, keepdims=True) * m
