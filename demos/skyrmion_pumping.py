@@ -160,7 +160,11 @@ def main(argv=None):
     t0 = time.time()
     status = {}
     with cf.ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=ctx) as pool:
-        order = sorted(runs, key=lambda k: -runs[k].get("periods", periods) / runs[k].get("omega", 1.0))
+        def cost(k):  # RK4 stages (4 per step) or frozen evaluations (1 per point)
+            r = runs[k]
+            steps = r.get("periods", periods) * 2 * math.pi / r.get("omega", 1.0) / r.get("dt", args.dt)
+            return steps * (1 if r.get("freeze") else 4)
+        order = sorted(runs, key=lambda k: -cost(k))  # longest first
         for name in order:
             kw = {**base, **runs[name], "name": name}
             jobs.append(pool.submit(_run_one, kw, m_sk, report, str(out / "runs" / name)))

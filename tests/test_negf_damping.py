@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fem_stt.atomistic.negf import (LatticeLead, TightBinding, WideBandLead, dynamic_susceptibility, eq19_literal,
-                                    eq22_literal, exchange_operators, inertia_tensor, kubo_damping, reactive_vector,
+                                    eq22_literal, eqB5_literal, exchange_operators, gyromagnetic_factor, inertia_tensor, kubo_damping, reactive_vector,
                                     response_tensor, rotating_frame_damping, rotating_frame_spin, smatrix_damping,
                                     static_susceptibility)
 from fem_stt.errors import ParameterError
@@ -69,6 +69,14 @@ def test_single_site_wide_band_kubo_smatrix_rotating_frame_and_eq15_agree():
     assert np.allclose(ratio, -0.5, atol=1e-10)  # eq. 19 as printed = -(M/2) alpha
     r = reactive_vector(L)
     assert np.linalg.norm(np.cross(r, m)) < 1e-12 and np.linalg.norm(r) > 0.1  # |r| = 0.406 here
+    # gamma renormalization (after eq. B5): gamma'/gamma = 1/(1 - m.a); eq. B5 as printed gives instead the spin of
+    # a rigidly dragged electron cloud, eta_perp = -s^(0).m = (n_- - n_+)/2 (closed form), not the exact m.a
+    g = gyromagnetic_factor(L, m)
+    n = {s: 0.5 + np.arctan((EF - s * 0.5) / 0.2) / np.pi for s in (1, -1)}
+    eta = eqB5_literal(syst, EF)
+    e_perp = np.array([0, 1.0, 0])  # normal to m (m in the xz plane)
+    assert e_perp @ eta @ e_perp == pytest.approx(0.5 * (n[-1] - n[1]), abs=1e-10)  # 0.336
+    assert g["m_dot_a"] == pytest.approx(np.linalg.norm(r)) and abs(g["m_dot_a"] - 0.336) > 0.05  # 0.406
 
 
 def test_one_dimensional_leads_need_the_energy_derivative_of_the_self_energy():

@@ -107,6 +107,9 @@ def test_single_site_occupations_match_arctan_closed_form():
     assert n0[0, 0] == pytest.approx(n_ref[1] + n_ref[-1], abs=1e-12)
     assert np.allclose(s0[0, 0], 0.5 * (n_ref[1] - n_ref[-1]) * M_A, atol=1e-12)
     assert np.abs(np.cross(M_A, s0[0, 0])).max() < 1e-13
+    from fem_stt.atomistic.negf import exchange_field
+    H = exchange_field(syst, EF, method="imaginary", n_points=60)  # eqs. 16-17: 2 Delta s^(0) / M
+    assert np.allclose(H[0, 0], 0.5 * (n_ref[1] - n_ref[-1]) * M_A, atol=1e-12)  # Delta = 1/2, M = 1
 
 
 def test_finite_temperature_ozaki_poles_match_digamma_closed_form():

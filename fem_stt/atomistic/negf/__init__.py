@@ -22,9 +22,10 @@ Modules
 - :mod:`.kwant_systems`: the same systems in Kwant (independent S matrix, LDOS, self-energies).
 """
 from .dynamics import NEGFLLG, Pump, frozen_pumped_current, thiele_fit
-from .damping import (dynamic_susceptibility, eq19_literal, eq22_literal, exchange_operators, inertia_tensor,
+from .damping import (dynamic_susceptibility, eq19_literal, eq22_literal, eqB5_literal, exchange_operators,
+                      gyromagnetic_factor, inertia_tensor,
                       kubo_damping, reactive_vector, response_tensor, smatrix, smatrix_damping, static_susceptibility)
-from .equilibrium import contour_points, ozaki_poles, site_density_matrices, spin_density
+from .equilibrium import contour_points, exchange_field, ozaki_poles, site_density_matrices, spin_density
 from .greens import greens_derivative, greens_function, retarded_dense, rgf
 from .lattice import TightBinding
 from .pumping import (brouwer_emissivity, emissivity, gate_path, pumped_charge, pumped_current,
@@ -38,8 +39,8 @@ from .transport import FermiSurface, lead_currents
 __all__ = ["FermiSurface", "LatticeLead", "NEGFLLG", "Pump", "SkyrmionHamiltonian", "TightBinding", "WideBandLead",
            "bloch_ansatz", "brouwer_emissivity", "emissivity", "frozen_pumped_current", "gate_path", "pumped_charge",
            "pumped_current", "pumped_spin_coefficients", "relax", "skyrmion_center", "skyrmion_report", "thiele_fit",
-           "topological_charge", "chain_surface_gf", "contour_points",
-           "dynamic_susceptibility", "eq19_literal", "eq22_literal", "exchange_operators", "greens_derivative",
+           "topological_charge", "chain_surface_gf", "contour_points", "exchange_field",
+           "dynamic_susceptibility", "eq19_literal", "eq22_literal", "eqB5_literal", "gyromagnetic_factor", "exchange_operators", "greens_derivative",
            "greens_function", "inertia_tensor", "kubo_damping", "lead_currents", "ozaki_poles", "reactive_vector",
            "response_tensor", "retarded_dense", "rgf", "rotating_frame_damping", "rotating_frame_spin",
            "site_density_matrices", "smatrix", "smatrix_damping", "spin_density", "static_susceptibility"]

@@ -254,6 +254,34 @@ def reactive_vector(tensor3: np.ndarray) -> np.ndarray:
     return np.array([A[2, 1], A[0, 2], A[1, 0]])
 
 
+def gyromagnetic_factor(L3: np.ndarray, m) -> dict:
+    """The reactive part of a single moment's O(dm/dt) response L (3x3, :func:`response_tensor`): its axial vector a
+    (||m), and the renormalized gyromagnetic ratio. With L = alpha + [a x], dm/dt = -m x H - m x (L dm/dt) gives
+    dm/dt (1 - m.a) = -m x H - m x (alpha dm/dt), i.e. gamma'/gamma = 1/(1 - m.a) = 1/(1 + eta) with eta = -m.a
+    (the paper's gamma' = gamma (1 + eta)^-1 after eq. B5)."""
+    a = reactive_vector(np.asarray(L3))
+    m = np.asarray(m, dtype=float) / np.linalg.norm(m)
+    ma = float(m @ a)
+    return {"axial_vector": a, "m_dot_a": ma, "eta": -ma, "gamma_ratio": 1.0 / (1.0 - ma),
+            "alpha_ratio": 1.0 / (1.0 - ma)}
+
+
+def eqB5_literal(system: TightBinding, E_F: float, e_min=None) -> np.ndarray:
+    """Eq. B5 as printed, eta_ij = (i J M / 4) int dE/2pi Tr[G^< sigma_i G^r sigma_j + G^a sigma_i G^< sigma_j] for
+    a single site (J M / 2 = Delta), real part, 3x3; for comparison with :func:`gyromagnetic_factor`. Real axis."""
+    if system.n_sites != 1:
+        raise ParameterError("system", "eq. B5 is written for a single moment")
+    delta = float(system.exchange.reshape(-1)[0])
+
+    def f(E):
+        G = greens_function(system, E)
+        Gl = -(G - G.conj().T)
+        v = np.einsum("aij,bji->ab", Gl @ SIGMA, G @ SIGMA) + np.einsum("aij,bji->ab", G.conj().T @ SIGMA, Gl @ SIGMA)
+        return ((0.5j * delta) * v).real
+
+    return _fermi_sea_integral(system, E_F, f, e_min)
+
+
 def static_susceptibility(system: TightBinding, mu: float, operators: np.ndarray, perturbations: Optional[np.ndarray] = None,
                           n_points: int = 200, method: str = "auto") -> np.ndarray:
     """chi_ab = d<O_a>/dX_b for h -> h + sum_b X_b P_b, equilibrium at T = 0 (eq. B5's -ds^(0)/dt / (dX/dt)):

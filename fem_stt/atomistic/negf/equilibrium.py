@@ -115,3 +115,12 @@ def spin_density(system: TightBinding, mu: float, kT: float = 0.0, method: str =
     s = 0.5 * np.einsum("iab,nba->ni", SIGMA, rho).real
     n = np.einsum("naa->n", rho).real
     return s.reshape(system.nx, system.ny, 3), n.reshape(system.nx, system.ny)
+
+
+def exchange_field(system: TightBinding, mu: float, M: float = 1.0, kT: float = 0.0, method: str = "auto",
+                   n_points: int = 200, **kw) -> np.ndarray:
+    """Electronic part of the anisotropy field of eqs. 16-17, per moment: H_n = <dh/dm_n>/M = 2 Delta_n s^(0)_n / M
+    (= (J/gamma) s^(0) for Delta = J M / 2, gamma = 1), shape (nx, ny, 3) [t]. The moments precess as
+    dm_n/dt = -m_n x (H_n + ...) (spin convention, eq. 18)."""
+    s, _ = spin_density(system, mu, kT, method, n_points, **kw)
+    return 2 * system.exchange[..., None] * s / M
