@@ -170,6 +170,9 @@ class PumpingCase:
         """Relax the Sk (or take ``m0``), run eq. 39 to the end time and write the output folder (module docstring).
         ``resume``: continue from the folder's checkpoint.npz. Returns the folder."""
         from ...io import prepare_output_dir, write_json
+        if comm is not None and comm.size > 1:
+            raise ParameterError("comm", "the NEGF model is serial (numpy; the demo runs parallel processes): run "
+                                         "fem-stt without mpirun")
         if overwrite and resume:
             raise ParameterError("resume", "resume and overwrite exclude each other")
         target = output if output is not None else self.output_dir
