@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from fem_stt.atomistic.negf import (LatticeLead, TightBinding, WideBandLead, dynamic_susceptibility, eq19_literal,
-                                    eq22_literal, eqB5_literal, exchange_operators, gyromagnetic_factor, inertia_tensor, kubo_damping, reactive_vector,
+                                    eq22_literal, eqB5_literal, exchange_operators, gyromagnetic_factor,
+                                    nonadiabatic_damping, inertia_tensor, kubo_damping, reactive_vector,
                                     response_tensor, rotating_frame_damping, rotating_frame_spin, smatrix_damping,
                                     static_susceptibility)
 from fem_stt.errors import ParameterError
@@ -181,6 +182,9 @@ def test_dynamic_susceptibility_equals_rotating_frame_and_gives_inertia():
     a = kubo_damping(sz, EF)
     assert np.allclose(0.5 * (a_chi + a_chi.T)[:2, :2], a[:2, :2], atol=1e-5)
     assert np.allclose(eq22_literal(sz, EF)[:2, :2], -inertia[:2, :2], rtol=1e-3)
+    a_w = nonadiabatic_damping(sz, EF, 1e-3)  # alpha(w) -> Kubo as w -> 0; a finite-w kernel differs
+    assert np.allclose(0.5 * (a_w + a_w.T)[:2, :2], a[:2, :2], atol=1e-3)
+    assert abs(nonadiabatic_damping(sz, EF, 0.2)[0, 0] - a[0, 0]) > 1e-3
 
 
 def test_bad_input_for_coefficients():

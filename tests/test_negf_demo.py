@@ -86,3 +86,14 @@ def test_negf_case_file_check_run_resume_and_errors(tmp_path, capsys):
     bad.write_text(TINY.format(t_end=1.0).replace("columns = [1, 5]", "columns = [1, 50]"))
     with pytest.raises(ParameterError, match="pump.columns"):
         load_case(bad)
+
+
+def test_negf_case_refuses_two_mpi_ranks(tmp_path):
+    """The NEGF model is serial: 'mpirun -n 2 fem-stt run' stops with a clear error instead of two ranks writing the
+    same folder (``check`` works)."""
+    case = tmp_path / "tiny.toml"
+    case.write_text(TINY.format(t_end=0.2))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = ["mpirun", "-n", "2", sys.executable, "-m", "fem_stt.cli", "run", str(case), "--output", str(tmp_path / "o")]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert p.returncode != 0 and "comm: the NEGF model is serial" in p.stdout + p.stderr

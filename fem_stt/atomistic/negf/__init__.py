@@ -23,7 +23,7 @@ Modules
 """
 from .dynamics import NEGFLLG, Pump, frozen_pumped_current, thiele_fit
 from .damping import (dynamic_susceptibility, eq19_literal, eq22_literal, eqB5_literal, exchange_operators,
-                      gyromagnetic_factor, inertia_tensor,
+                      gyromagnetic_factor, inertia_tensor, nonadiabatic_damping,
                       kubo_damping, reactive_vector, response_tensor, smatrix, smatrix_damping, static_susceptibility)
 from .equilibrium import contour_points, exchange_field, ozaki_poles, site_density_matrices, spin_density
 from .greens import greens_derivative, greens_function, retarded_dense, rgf
@@ -40,7 +40,7 @@ __all__ = ["FermiSurface", "LatticeLead", "NEGFLLG", "Pump", "SkyrmionHamiltonia
            "bloch_ansatz", "brouwer_emissivity", "emissivity", "frozen_pumped_current", "gate_path", "pumped_charge",
            "pumped_current", "pumped_spin_coefficients", "relax", "skyrmion_center", "skyrmion_report", "thiele_fit",
            "topological_charge", "chain_surface_gf", "contour_points", "exchange_field",
-           "dynamic_susceptibility", "eq19_literal", "eq22_literal", "eqB5_literal", "gyromagnetic_factor", "exchange_operators", "greens_derivative",
+           "dynamic_susceptibility", "eq19_literal", "eq22_literal", "eqB5_literal", "gyromagnetic_factor", "nonadiabatic_damping", "exchange_operators", "greens_derivative",
            "greens_function", "inertia_tensor", "kubo_damping", "lead_currents", "ozaki_poles", "reactive_vector",
            "response_tensor", "retarded_dense", "rgf", "rotating_frame_damping", "rotating_frame_spin",
            "site_density_matrices", "smatrix", "smatrix_damping", "spin_density", "static_susceptibility"]

@@ -324,6 +324,18 @@ def dynamic_susceptibility(system: TightBinding, E_F: float, omega: float, M: fl
     return (v[:n * n] + 1j * v[n * n:]).reshape(n, n) / M
 
 
+def nonadiabatic_damping(system: TightBinding, E_F: float, omega: float, M: float = 1.0, sites=None,
+                         e_min=None) -> np.ndarray:
+    """Frequency-dependent Gilbert kernel alpha(w) = Re[i (chi(w) - chi(0)) / w] of :func:`dynamic_susceptibility`
+    (divided by M), the frozen-G, all-orders-in-J version of eq. 30 (alpha(w) -> the Kubo tensor as w -> 0; its
+    antisymmetric part is the reactive term at frequency w). Shape (3n, 3n). ParameterError for w = 0."""
+    if not (np.isfinite(omega) and omega != 0):
+        raise ParameterError("omega", f"must be a nonzero finite frequency, got {omega!r}")
+    c0 = dynamic_susceptibility(system, E_F, 0.0, M, sites, e_min)
+    cw = dynamic_susceptibility(system, E_F, omega, M, sites, e_min)
+    return (1j * (cw - c0) / omega).real
+
+
 def inertia_tensor(system: TightBinding, E_F: float, M: float = 1.0, omega: float = 0.02, sites=None,
                    e_min=None):
     """(alpha_from_chi, alpha_bar): the Gilbert tensor -Im d chi/d w and the inertial tensor
