@@ -1178,6 +1178,7 @@ MODELS: Dict[str, str] = {
     "micromagnetic": "fem_stt.config:micromagnetic_case",
     "qdd": "fem_stt.quantum.qdd.case:qdd_case",
     "qllg": "fem_stt.atomistic.qllg.case:qllg_case",
+    "negf": "fem_stt.atomistic.negf.case:negf_case",
 }
 
 
