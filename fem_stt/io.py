@@ -12,6 +12,7 @@ the file does not depend on the number of MPI ranks.
 """
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import json
 import logging
@@ -96,25 +97,52 @@ def _cell_vertex_dofs(V) -> np.ndarray:
 
 
 class _MeshioTimeSeries(meshio.xdmf.TimeSeriesWriter):
-    """meshio's XDMF time-series writer with two changes: the ``.h5`` goes beside the
-    ``.xdmf`` (meshio 5.0 puts it in the working directory) and :meth:`flush` rewrites the
-    XML (atomically) after each step, so a running or interrupted run leaves a valid file."""
+    """meshio's XDMF time-series writer (HDF5 heavy data), changed so that every ParaView
+    reader sees one dataset per step and a running or interrupted run leaves a valid file:
 
-    def __enter__(self):
+    - each step's grid carries the mesh's Geometry and Topology itself (pointing to the same
+      ``.h5`` datasets, written once) instead of meshio's separate mesh grid + XInclude, which
+      ParaView's "XDMF Reader" loads as a second, field-less copy of the mesh;
+    - the ``.h5`` goes beside the ``.xdmf`` (meshio 5.0 puts it in the working directory) and
+      is open only while a step is written (HDF5 refuses readers of a file open for writing),
+      without HDF5 file locking (so a ParaView session holding it cannot stop the run);
+    - the XML is rewritten (atomically) after each step, referring only to complete data.
+    """
+
+    def __init__(self, filename):
         import h5py
+        super().__init__(filename)
         self.h5_filename = str(self.filename.with_suffix(".h5"))
-        self.h5_file = h5py.File(self.h5_filename, "w")
-        return self
+        h5py.File(self.h5_filename, "w", locking=False).close()
 
-    def flush(self):
-        self.h5_file.flush()
+    def _step(self, write):
+        import h5py
+        with h5py.File(self.h5_filename, "a", locking=False) as self.h5_file:
+            write()
+        self.h5_file = None
         tmp = self.filename.with_name(self.filename.name + ".tmp")
         ET.ElementTree(self.xdmf_file).write(tmp)
         os.replace(tmp, self.filename)
 
-    def __exit__(self, *exc):
-        self.flush()
-        self.h5_file.close()
+    def write_points_cells(self, points, cells):
+        def write():
+            super(_MeshioTimeSeries, self).write_points_cells(points, cells)
+            grid = self.domain.find(f"Grid[@Name='{self.mesh_name}']")
+            self._mesh_items = list(grid)  # Geometry, Topology
+            self.domain.remove(grid)
+        self._step(write)
+
+    def write_data(self, t, point_data=None, cell_data=None):
+        def write():
+            super(_MeshioTimeSeries, self).write_data(t, point_data, cell_data)
+            grid = self.collection[-1]
+            for e in [e for e in grid if e.tag.endswith("}include")]:
+                grid.remove(e)
+            for k, item in enumerate(self._mesh_items):
+                grid.insert(k, copy.deepcopy(item))
+            grid.set("Name", f"step_{len(self.collection) - 1}")
+            grid.set("GridType", "Uniform")
+        self._step(write)
 
 
 class XDMFOutput:
@@ -184,6 +212,7 @@ class XDMFOutput:
         self.num_points = int(self._counts.sum())
         self._vertex_dofs = {}  # id(V) -> (V, dof of V at each written vertex)
         self._p1 = {}  # id(f) -> (f, its P1 interpolant)
+        self._closed = False
 
         parts = comm.gather((gid, xyz, cell_gid, cell_tags), root=0)
         err = None
@@ -219,9 +248,7 @@ class XDMFOutput:
             {"cells": self.domain.regions, "facets": self.domain.facet_groups, "written": self.written_regions},
             indent=2))
         writer = _MeshioTimeSeries(self.path)
-        writer.__enter__()
         writer.write_points_cells(points, [("tetra", self._cells)])
-        writer.flush()
         return writer
 
     def _values(self, f) -> np.ndarray:
@@ -253,6 +280,8 @@ class XDMFOutput:
 
         Raises ParameterError for two functions of one name, a function on another mesh or a
         non-Lagrange function."""
+        if self._closed:
+            raise ValueError(f"{self.path} is closed")
         functions = list(functions)
         names = [f.name for f in functions]
         if len(set(names)) != len(names):
@@ -272,17 +301,14 @@ class XDMFOutput:
                 for name, w in zip(names, widths):
                     point_data[name] = np.ascontiguousarray(recv[:, c] if w == 1 else recv[:, c:c + w])
                     c += w
-                self._writer.write_data(float(t), point_data=point_data, cell_data={"regions": [self._regions]})
-                self._writer.flush()
+                self._writer.write_data(float(t), point_data, {"regions": [self._regions]})
             except Exception as e:  # noqa: BLE001 -- re-raised on every rank below
                 err = e
         _raise_from_root(self.comm, err)
 
     def close(self):
-        """Finish the file (idempotent)."""
-        if self.comm.rank == 0 and getattr(self, "_writer", None) is not None:
-            self._writer.__exit__(None, None, None)
-            self._writer = None
+        """End writing (no file is held open between steps: the file is complete after each :meth:`write`)."""
+        self._closed = True
 
     def __enter__(self):
         return self

@@ -2,8 +2,12 @@
 field as point data and the region tags as cell data, on the device cells only by default,
 the same file on 1 and 2 ranks. Checked against the Gmsh file read with meshio's Gmsh reader,
 known fields, closed-form layer volumes, and meshio's XDMF reader (code independent of the writer)."""
+import csv
 import importlib
 import json
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -43,8 +47,8 @@ def test_one_dataset_per_step_with_all_fields_on_the_device(msh, tmp_path):
     path, dom = msh
     times = (0.0, 1e-12, 2.5e-12)
     out = xp.write_known(dom, tmp_path / "f.xdmf", times=times)
-    # ParaView's view of the file: one mesh grid, one temporal collection with one grid per step
-    assert grid_structure(tmp_path / "f.xdmf") == (1, 1, [len(times)])
+    # ParaView's view of the file: one temporal collection of one complete grid per step, nothing else
+    assert grid_structure(tmp_path / "f.xdmf") == (1, True, len(times), True)
     points, cells, steps = read_series(tmp_path / "f.xdmf")
     ref_points, ref_ncells = msh_cells(path, DEVICE)
     # exactly the vertices of the device cells (no air, no shell, no orphan points)
@@ -119,3 +123,70 @@ def test_two_ranks_write_the_serial_file(mesh_dir, tmp_path):
             assert set(ds) == set(dp) == set(tol)
             for k, rel in tol.items():
                 assert np.abs(dp[k] - ds[k]).max() <= rel * np.abs(ds[k]).max(), (name, k)
+
+
+RENDER = HERE.parent / "demos" / "paraview" / "render_switching.py"
+READERS = """
+import json, sys
+from paraview import simple as pv
+out = {}
+for name in ("Xdmf3ReaderS", "Xdmf3ReaderT", "XDMFReader"):
+    kw = {"FileNames" if name == "XDMFReader" else "FileName": [sys.argv[1]]}
+    r = getattr(pv, name)(**kw)
+    r.UpdatePipelineInformation()
+    times = list(r.TimestepValues)
+    r.UpdatePipeline(times[-1])
+    info = r.GetDataInformation()
+    out[name] = {"times": times, "points": info.GetNumberOfPoints(), "cells": info.GetNumberOfCells(),
+                 "point_data": sorted(r.PointData.keys()), "cell_data": sorted(r.CellData.keys())}
+print("READERS " + json.dumps(out))
+"""
+
+
+def _pvbatch(*args):
+    """pvbatch with the given arguments (under xvfb-run when there is no display)."""
+    cmd = ["pvbatch", *map(str, args)]
+    if not os.environ.get("DISPLAY"):
+        assert shutil.which("xvfb-run"), "no display and no xvfb-run (apt-get install xvfb)"
+        # -noreset: Xvfb otherwise resets when pvbatch's first connection closes, and the next one fails
+        cmd = ["xvfb-run", "-a", "-s", "-noreset -screen 0 1280x1024x24"] + cmd
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    return p.stdout
+
+
+@pytest.mark.paraview
+@pytest.mark.skipif(os.environ.get("FEM_STT_PARAVIEW") != "1" or shutil.which("pvbatch") is None,
+                    reason="opt-in: needs ParaView's pvbatch (and xvfb-run without a display) and FEM_STT_PARAVIEW=1")
+def test_paraview_reads_and_renders_the_run_headless(mesh_dir, tmp_path):
+    """ParaView's own readers and integrator on an LLGRun's m.xdmf (m, H_d): each of its three XDMF
+    readers gives one dataset per step with the file's points, cells and fields; the render script
+    writes the frames (PNG of the requested size, not blank), and ParaView's volume average
+    <m>_FM2 of each frame equals the run's scalars.csv at that time (fem_stt's average)."""
+    import matplotlib.image
+    xp.compute(mesh_dir, tmp_path)
+    run = tmp_path / "run"
+    points, cells, steps = read_series(run / "m.xdmf")
+    (tmp_path / "readers.py").write_text(READERS)
+    line = [ln for ln in _pvbatch(tmp_path / "readers.py", run / "m.xdmf").splitlines() if ln.startswith("READERS ")]
+    for name, r in json.loads(line[0][len("READERS "):]).items():
+        assert r["times"] == [t for t, _, _ in steps], name
+        assert (r["points"], r["cells"]) == (len(points), len(cells)), name
+        assert r["point_data"] == ["H_d", "m"] and r["cell_data"] == ["regions"], name
+
+    _pvbatch(RENDER, run, "--frames", "3", "--size", "640", "400")
+    with open(run / "frames" / "frames.csv") as f:
+        frames = list(csv.DictReader(f))
+    with open(run / "scalars.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(frames) == 3
+    assert [float(fr["t_s"]) for fr in frames] == [steps[0][0], steps[2][0], steps[-1][0]]  # spread, ends included
+    for fr in frames:
+        img = matplotlib.image.imread(run / "frames" / fr["png"])
+        assert img.shape[:2] == (400, 640)
+        rgb = img[..., :3]
+        assert (rgb.std(axis=2) > 0.15).mean() > 0.01  # coloured pixels (the layer), not a blank or grey view
+        row = min(rows, key=lambda r: abs(float(r["t_s"]) - float(fr["t_s"])))
+        assert float(row["t_s"]) == pytest.approx(float(fr["t_s"]), rel=1e-12, abs=1e-24)
+        for c in "xyz":
+            assert float(fr[f"<m{c}>_FM2"]) == pytest.approx(float(row[f"<m{c}>_FM2"]), abs=1e-9)

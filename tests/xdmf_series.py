@@ -21,12 +21,16 @@ def read_series(path):
 
 
 def grid_structure(path):
-    """(number of uniform (mesh) grids, number of temporal collections, grids per collection)."""
-    root = ET.parse(str(path)).getroot()
-    grids = list(root.iter("Grid"))
-    uniform = [g for g in grids if g.get("GridType") == "Uniform"]
-    temporal = [g for g in grids if g.get("CollectionType") == "Temporal"]
-    return len(uniform), len(temporal), [len(list(g)) for g in temporal]
+    """The XML's grids as ParaView's readers see them: (number of grids under Domain, whether that
+    one is a temporal collection, number of its step grids, whether every step grid is a uniform
+    grid with its own Geometry, Topology and Time)."""
+    domain = ET.parse(str(path)).getroot().find("Domain")
+    top = domain.findall("Grid")
+    temporal = top[0].get("CollectionType") == "Temporal"
+    steps = top[0].findall("Grid")
+    own = all(g.get("GridType") == "Uniform" and all(g.find(k) is not None for k in ("Geometry", "Topology", "Time"))
+              for g in steps)
+    return len(top), temporal, len(steps), own
 
 
 def msh_cells(path, regions):
@@ -56,7 +60,7 @@ def check_series(path, fields, regions, msh=None):
     path = Path(path)
     names = json.loads(path.with_suffix(".regions.json").read_text())["cells"]
     points, cells, steps = read_series(path)
-    assert grid_structure(path) == (1, 1, [len(steps)])
+    assert grid_structure(path) == (1, True, len(steps), True)
     assert np.array_equal(np.unique(cells), np.arange(len(points)))  # no orphan points
     for t, pd, reg in steps:
         assert set(pd) == set(fields), (t, sorted(pd))
