@@ -158,8 +158,9 @@ class XDMFOutput:
     all_cells : write every region of the mesh
 
     The file holds only the vertices of the written cells (``num_points`` of them, sorted by
-    coordinate) and ``num_cells`` tetrahedra (vertex indices ascending, positively oriented,
-    sorted); both are the same whatever the number of ranks. Memory: the mesh is gathered to
+    their exact coordinates [m]) and ``num_cells`` tetrahedra (vertex indices ascending but
+    for the last two where positive orientation needs them swapped; cells sorted); points
+    and cells are the same whatever the number of ranks. Memory: the mesh is gathered to
     rank 0 once; each :meth:`write` gathers only the field values (num_points x components).
     Collective: all ranks construct it and call :meth:`write` and :meth:`close`.
 
@@ -243,12 +244,12 @@ class XDMFOutput:
         vol = np.einsum("ij,ij->i", np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]), p[:, 3] - p[:, 0])
         cells[vol < 0, 2:] = cells[vol < 0, 3:1:-1]
         order = np.lexsort(cells.T[::-1])
-        self._cells, self._regions = cells[order], region[order]
+        cells, self._regions = cells[order], region[order]
         self.path.with_suffix(".regions.json").write_text(json.dumps(
             {"cells": self.domain.regions, "facets": self.domain.facet_groups, "written": self.written_regions},
             indent=2))
         writer = _MeshioTimeSeries(self.path)
-        writer.write_points_cells(points, [("tetra", self._cells)])
+        writer.write_points_cells(points, [("tetra", cells)])
         return writer
 
     def _values(self, f) -> np.ndarray:

@@ -10,7 +10,7 @@ from fem_stt.geometry import Layer, LayerStack, Surrounding, rectangle
 from fem_stt.llg import LLG
 from fem_stt.llg.run import LLGRun
 from fem_stt.materials import Material
-from xdmf_series import msh_cells, read_series
+from xdmf_series import check_series, msh_cells, read_series
 
 NM = 1e-9
 
@@ -81,3 +81,11 @@ def test_output_folder_is_not_overwritten(dom, tmp_path):
         LLGRun(make(dom), tmp_path / "empty", resume=True)
     with pytest.raises(ParameterError, match="xdmf_every"):
         LLGRun(make(dom), tmp_path / "p", xdmf_every=0)
+
+
+def test_xdmf_include_adds_the_air(dom, tmp_path, mesh_dir):
+    LLGRun(make(dom), tmp_path / "a", xdmf_include=("air",)).close()
+    check_series(tmp_path / "a" / "m.xdmf", ("m",), ("free", "air"), msh=mesh_dir / "llg_run.msh")
+    with pytest.raises(ParameterError, match="vacuum"):
+        LLGRun(make(dom), tmp_path / "b", xdmf_include=("vacuum",))
+    assert not (tmp_path / "b").exists()

@@ -83,6 +83,7 @@ class LLGRun:
                 raise ParameterError(name, f"must be a positive integer (steps), got {val!r}")
         if overwrite and resume:
             raise ParameterError("resume", "resume and overwrite exclude each other")
+        llg.domain.cells(list(xdmf_include))  # unknown region names raise ParameterError here, before any output
         self.llg = llg
         self.comm = llg.comm
         self.fields, self.refresh, self.scalars = list(fields), refresh, scalars
