@@ -3,7 +3,11 @@ a JSON provenance file, and checkpoints from which a run resumes exactly.
 
 Files in the output folder:
 
-- ``m.xdmf`` / ``m.h5``: m (and H_eff when asked) every ``xdmf_every`` steps (ParaView);
+- ``m.xdmf`` / ``m.h5``: every ``xdmf_every`` steps one dataset with m and the extra
+  ``fields`` (e.g. s, spin_torque, H_d) as point data and the region tags as cell data, on
+  the device cells (no air or shell unless ``xdmf_include`` names them); ParaView opens it
+  directly (:class:`fem_stt.io.XDMFOutput`); a resumed run writes the steps after N to
+  ``m_from_step<N>.xdmf``;
 - ``scalars.csv``: t [s], step, dt [s], <m> per magnetic region, energies [J];
 - ``provenance.json``: parameters, materials, mesh, fem_stt/DOLFINx versions, ranks;
 - ``checkpoint.npz``: the state (m, the previous m and step for the second-order
@@ -28,7 +32,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ParameterError, SolverError
-from ..io import prepare_output_dir, write_json
+from ..io import XDMFOutput, prepare_output_dir, write_json
 from .integrator import LLG
 
 log = logging.getLogger(__name__)
@@ -63,20 +67,23 @@ class LLGRun:
     overwrite : allow a folder that already holds results (they are replaced)
     resume : continue from ``output/checkpoint.npz``
     parameters : extra entries for provenance.json
-    fields : extra P1 Functions written to the XDMF file with m (e.g. s, H_d, spin torque)
+    fields : extra Lagrange Functions written to the XDMF file with m (e.g. s, H_d, spin torque)
+    xdmf_include : vacuum groups (``"air"``, ``"shell"``) written to the XDMF file as well
+        (default: device cells only)
     refresh : callable run before each XDMF write (brings ``fields`` up to date with m)
     scalars : callable -> dict of extra CSV columns (name -> float), evaluated on every CSV row
     """
 
     def __init__(self, llg: LLG, output, xdmf_every: int = 10, csv_every: int = 1, checkpoint_every: int = 100,
                  overwrite: bool = False, resume: bool = False, parameters: Optional[dict] = None,
-                 energy_every: int = 1, fields=(), refresh=None, scalars=None):
+                 energy_every: int = 1, fields=(), refresh=None, scalars=None, xdmf_include=()):
         for name, val in (("xdmf_every", xdmf_every), ("csv_every", csv_every), ("checkpoint_every", checkpoint_every),
                           ("energy_every", energy_every)):
             if not isinstance(val, (int, np.integer)) or val <= 0:
                 raise ParameterError(name, f"must be a positive integer (steps), got {val!r}")
         if overwrite and resume:
             raise ParameterError("resume", "resume and overwrite exclude each other")
+        llg.domain.cells(list(xdmf_include))  # unknown region names raise ParameterError here, before any output
         self.llg = llg
         self.comm = llg.comm
         self.fields, self.refresh, self.scalars = list(fields), refresh, scalars
@@ -109,10 +116,7 @@ class LLGRun:
                 with open(self._csv_path, "w", newline="") as f:
                     csv.writer(f).writerow(header)
         xname = "m.xdmf" if not resume else f"m_from_step{self.llg.step_count}.xdmf"
-        self._xdmf = dolfinx.io.XDMFFile(self.comm, str(self.output / xname), "w")
-        self._xdmf.write_mesh(llg.domain.mesh)
-        llg.domain.cell_tags.name = "regions"
-        self._xdmf.write_meshtags(llg.domain.cell_tags)
+        self._xdmf = XDMFOutput(self.output / xname, llg.domain, include=xdmf_include)
         self._provenance(parameters or {}, resume)
         if not resume:
             self._write_scalars()
@@ -121,9 +125,7 @@ class LLGRun:
     def _write_xdmf(self):
         if self.refresh is not None:
             self.refresh()
-        self._xdmf.write_function(self.llg.m, self.llg.t)
-        for f in self.fields:
-            self._xdmf.write_function(f, self.llg.t)
+        self._xdmf.write([self.llg.m] + self.fields, self.llg.t)
 
     # ------------------------------------------------------------------ files
     def _provenance(self, parameters, resume):
