@@ -60,7 +60,7 @@ def main(argv=None):
     log.info("demag energy %.4e J; layer-averaged H_d [A/m]: %s", E, {k: np.round(v, 1).tolist() for k, v in avg.items()})
 
     H_all = solver.field_outside_shell()
-    with XDMFOutput(out / "stray_field.xdmf", domain) as xdmf:
+    with XDMFOutput(out / "stray_field.xdmf", domain, include=("air",)) as xdmf:
         xdmf.write([m, solver.u, H_all])
 
     zs = np.linspace(-100e-9, 380e-9, 481)

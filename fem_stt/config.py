@@ -54,6 +54,7 @@ import logging
 import math
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple, Union
 
@@ -68,6 +69,7 @@ from pydantic_core import PydanticCustomError
 
 from .constants import MU0
 from .errors import ParameterError
+from .geometry.estimate import MeshSizeWarning
 from .materials import LIBRARY, Material
 
 log = logging.getLogger(__name__)
@@ -406,6 +408,7 @@ class Case(_Table):
     _materials: Dict[str, Material] = PrivateAttr(default_factory=dict)  # region -> Material
     _user_materials: Dict[str, Material] = PrivateAttr(default_factory=dict)  # [materials] name -> Material
     _geometry: Any = PrivateAttr(default=None)
+    _mesh_estimate: Optional[dict] = PrivateAttr(default=None)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -565,8 +568,12 @@ class Case(_Table):
         try:
             stack = LayerStack(layers, mesh_size=g.mesh_size, interface_mesh_size=g.interface_mesh_size,
                                surrounding=sur, name=self.name, edge_mesh_size=g.edge_mesh_size)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", MeshSizeWarning)
+                self._mesh_estimate = stack.check_mesh_size()
         except ParameterError as e:
             raise ParameterError(f"geometry.{e.parameter}", _msg(e)) from None
+        self._mesh_estimate["warnings"] = [f"geometry.{w.message}" for w in caught]
         self._geometry = stack
         self._materials = mats
 
@@ -914,6 +921,8 @@ class Case(_Table):
             if overwrite and comm.rank == 0:
                 _remove_old_results(out)
         log.info("case %s -> %s", self.name, out)
+        for w in (self._mesh_estimate or {}).get("warnings", []):
+            log.warning("warning: %s", w)
         domain = self.build_domain(comm, mesh_dir=mesh_dir)
         sim = self.build_simulation(domain)
         llg = sim.llg
@@ -1009,6 +1018,12 @@ class Case(_Table):
             lines.append(f"geometry   {geo.path} (length scale {geo.length_scale:g} m/unit)")
             for r, m in g.regions.items():
                 lines.append(f"  {r:<10} {m}")
+        est = self._mesh_estimate
+        if est is not None:
+            lines.append(f"estimate   ~{est['cells']:.3g} cells, ~{est['vertices']:.3g} vertices"
+                         + (f", ~{est['boundary_vertices']:.3g} FEM-BEM boundary vertices" if est["boundary_vertices"] else "")
+                         + f", ~{est['memory_bytes'] / 2**30:.2g} GiB on 1 rank")
+            lines.extend(f"warning    {w}" for w in est["warnings"])
         lines.append("regions    " + ", ".join(f"{r} ({'magnetic' if m.magnetic else 'non-magnetic'})"
                                              for r, m in self._materials.items()))
         mats = {}
@@ -1161,6 +1176,9 @@ def read_msh_groups(path: Union[str, Path]):
 #: Without the key a case is the micromagnetic/spin-transport :class:`Case` of this module.
 MODELS: Dict[str, str] = {
     "micromagnetic": "fem_stt.config:micromagnetic_case",
+    "qdd": "fem_stt.quantum.qdd.case:qdd_case",
+    "qllg": "fem_stt.atomistic.qllg.case:qllg_case",
+    "negf": "fem_stt.atomistic.negf.case:negf_case",
 }
 
 

@@ -9,10 +9,10 @@ VENV="${FEM_STT_VENV:-$ROOT/.venv}"
 
 PKGS="python3-dolfinx-real python3-petsc4py python3-mpi4py python3-slepc4py python3-gmsh python3-meshio
 python3-h5py python3-numpy python3-scipy python3-matplotlib python3-venv python3-pip python3-dev
-openmpi-bin build-essential libopenblas0-serial"
+openmpi-bin build-essential libopenblas0-serial libmumps-seq-dev"
 # libopenblas0-serial: an optimized BLAS in place of the reference one (alternatives priority),
 # single-threaded so that MPI ranks do not oversubscribe the cores; the FEM-BEM stray field's
-# dense mat-vec runs ~10x faster with it.
+# dense mat-vec runs ~10x faster with it. libmumps-seq-dev: MUMPS for Kwant (built from source by pip).
 
 missing=""
 for p in $PKGS; do

@@ -2,7 +2,6 @@
 import csv
 import json
 
-import h5py
 import numpy as np
 import pytest
 
@@ -11,6 +10,7 @@ from fem_stt.geometry import Layer, LayerStack, Surrounding, rectangle
 from fem_stt.llg import LLG
 from fem_stt.llg.run import LLGRun
 from fem_stt.materials import Material
+from xdmf_series import check_series, msh_cells, read_series
 
 NM = 1e-9
 
@@ -27,7 +27,7 @@ def make(dom):
                H_ext=(0, 0, 5e4), order=2, dt=1e-13, dt_max=3e-13)
 
 
-def test_outputs_and_resume_continue_the_trajectory(dom, tmp_path):
+def test_outputs_and_resume_continue_the_trajectory(dom, tmp_path, mesh_dir):
     ref = LLGRun(make(dom), tmp_path / "straight", xdmf_every=5, checkpoint_every=1000,
                  parameters={"case": "test"})
     ref.run(4e-12)
@@ -54,9 +54,23 @@ def test_outputs_and_resume_continue_the_trajectory(dom, tmp_path):
     assert np.allclose(np.array(split_rows[1:], float), np.array(rows[1:], float), rtol=1e-8, atol=1e-30)
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["ranks"] == 1 and prov["parameters"] == {"case": "test"} and prov["integrator"]["order"] == 2
-    with h5py.File(out / "m.h5") as h5:
-        n = straight.step_count  # every 5th step, plus the final state
-        assert len(h5["Function/m"]) == 1 + n // 5 + (1 if n % 5 else 0)
+    n = straight.step_count  # every 5th step, plus the final state
+    points, cells, steps = read_series(out / "m.xdmf")
+    assert len(steps) == 1 + n // 5 + (1 if n % 5 else 0)
+    t_of_step = {int(r[1]): float(r[0]) for r in rows[1:]}
+    written = list(range(0, n + 1, 5)) + ([n] if n % 5 else [])
+    assert [t for t, _, _ in steps] == pytest.approx([t_of_step[k] for k in written], rel=1e-14)
+    # one dataset per step on the magnet only: the vertices of the 'free' cells of the .msh (no air, no shell)
+    ref_points, ref_ncells = msh_cells(mesh_dir / "llg_run.msh", ["free"])
+    assert np.array_equal(points, ref_points) and len(cells) == ref_ncells
+    assert all(set(pd) == {"m"} and np.array_equal(np.unique(reg), [dom.regions["free"]]) for _, pd, reg in steps)
+    # the interrupted run wrote steps 0, 5 and 9; the resumed run's file continues with 10, 15, ... as the straight run
+    _, _, first_steps = read_series(tmp_path / "split" / "m.xdmf")
+    _, _, resumed_steps = read_series(tmp_path / "split" / "m_from_step9.xdmf")
+    assert len(first_steps) == 3 and len(resumed_steps) == len(steps) - 2
+    for (ta, a, _), (tb, b, _) in zip(steps[:2] + steps[2:], first_steps[:2] + resumed_steps):
+        assert tb == pytest.approx(ta, rel=1e-14) and np.abs(a["m"] - b["m"]).max() < 1e-10
+    assert np.allclose(np.linalg.norm(steps[-1][1]["m"], axis=1), 1.0, atol=1e-8)
 
 
 def test_output_folder_is_not_overwritten(dom, tmp_path):
@@ -67,3 +81,11 @@ def test_output_folder_is_not_overwritten(dom, tmp_path):
         LLGRun(make(dom), tmp_path / "empty", resume=True)
     with pytest.raises(ParameterError, match="xdmf_every"):
         LLGRun(make(dom), tmp_path / "p", xdmf_every=0)
+
+
+def test_xdmf_include_adds_the_air(dom, tmp_path, mesh_dir):
+    LLGRun(make(dom), tmp_path / "a", xdmf_include=("air",)).close()
+    check_series(tmp_path / "a" / "m.xdmf", ("m",), ("free", "air"), msh=mesh_dir / "llg_run.msh")
+    with pytest.raises(ParameterError, match="vacuum"):
+        LLGRun(make(dom), tmp_path / "b", xdmf_include=("vacuum",))
+    assert not (tmp_path / "b").exists()

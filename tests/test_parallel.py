@@ -105,3 +105,13 @@ def test_fembem_stray_field_and_llg_two_ranks_equal_serial(mesh_dir):
         assert np.allclose(par[k], serial[k], rtol=0, atol=1e-9), k
     for k, v in serial["energies"].items():
         assert par["energies"][k] == pytest.approx(v, rel=1e-8, abs=1e-30), k
+
+
+def test_two_rank_runs_repeat_exactly(mesh_dir):
+    """Issue 11 item 6: the same command on the same number of ranks gives the same result, bit for bit
+    (relaxation path, step sizes chosen by the error estimate, trajectory): the mesh distribution no
+    longer depends on SCOTCH's run-to-run partitions."""
+    a = run_mpi(HERE / "mpi" / "repeat_parallel.py", mesh_dir)
+    b = run_mpi(HERE / "mpi" / "repeat_parallel.py", mesh_dir)
+    assert a["ranks"] == 2 and a["steps"] > 5
+    assert a == b

@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..errors import ParameterError, require_positive
 from ..materials import Material
-from . import builder
+from . import builder, estimate
 from .shapes import (BOTTOM_ELECTRODE, TOP_ELECTRODE, Body, CrossSection, Layer, Surrounding, interface_name,
                      rectangle, validate_bodies, validate_layers)
 
@@ -114,9 +115,46 @@ def _write_or_reuse(path: Path, spec: dict, overwrite: bool, build_fn, comm) -> 
     return path
 
 
+def _area_perimeter(cs: CrossSection):
+    """Area [m^2] and perimeter [m] of a cross-section (Ramanujan's perimeter for an ellipse)."""
+    if cs.shape == "rectangle":
+        return cs.width * cs.depth, 2.0 * (cs.width + cs.depth)
+    a, b = cs.width / 2, cs.depth / 2
+    return math.pi * a * b, math.pi * (3 * (a + b) - math.sqrt((3 * a + b) * (a + 3 * b)))
+
+
 class _Meshable:
     """``build`` and ``mesh`` shared by the geometry descriptions (subclasses give ``_solids``,
-    ``spec``, ``surrounding``, ``_shell``, ``name`` and ``_builder_kwargs``)."""
+    ``spec``, ``surrounding``, ``_shell``, ``name``, ``_builder_kwargs`` and ``_estimate_parts``)."""
+
+    def mesh_estimate(self, ranks: int = 1) -> dict:
+        """Estimated cells, vertices, boundary vertices and memory [bytes] of the mesh
+        (:mod:`fem_stt.geometry.estimate`), without meshing."""
+        regions, refinements, surface = self._estimate_parts()
+        air = None
+        if self._shell is not None:
+            sh = self._shell
+            inner = np.asarray(sh.inner, float)
+            vol = (8.0 * float(np.prod(inner)) if sh.shape == "box" else 4.0 / 3.0 * math.pi * inner[0]**3) * sh.ratio**3
+            hmin = min(r["h"] for r in regions)
+            h_far = self.surrounding.mesh_size or (sh.ratio - 1.0) * float(inner.min()) / 3.0
+            vm = sum(r["volume"] for r in regions)
+            air = {"volume": max(vol - vm, 0.0), "inner_volume": vm, "h_near": hmin, "h_far": max(h_far, hmin),
+                   "grading": self.surrounding.grading}
+        mags = [r for r in regions if r["material"].Ms > 0]
+        h_mag = min((r["h"] for r in mags), default=None)
+        return estimate.estimate(regions, refinements, air, fembem_surface=surface if air is None else 0.0,
+                                 fembem_h=h_mag, ranks=ranks)
+
+    def check_mesh_size(self, ranks: int = 1, max_memory: Optional[float] = None) -> dict:
+        """Refuse (ParameterError naming ``mesh_size``) a mesh whose estimate exceeds ``max_memory``
+        [bytes] (default: this machine's memory); warn (MeshSizeWarning) for cells larger than a
+        magnetic region's exchange length or a region's thickness. Returns the estimate."""
+        est = self.mesh_estimate(ranks)
+        estimate.check(est, "mesh_size", max_memory)
+        regions, _, _ = self._estimate_parts()
+        est["warnings"] = estimate.warn_resolution(regions)
+        return est
 
     def build(self, path: Union[str, Path, None] = None, comm=None, overwrite: bool = False,
               verbose: bool = False) -> Path:
@@ -130,6 +168,13 @@ class _Meshable:
         comm = comm or MPI.COMM_WORLD
         path = Path(path) if path is not None else DEFAULT_MESH_DIR / f"{self.name}.msh"
         spec = self.spec()
+        if comm.rank == 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", estimate.MeshSizeWarning)  # warned once, at check or construction
+                est = self.mesh_estimate(comm.size)
+        else:
+            est = None
+        estimate.check(comm.bcast(est, root=0), "mesh_size")
 
         def do(h):
             builder.build(self._solids(), self.surrounding, path, shell=self._shell,
@@ -249,6 +294,26 @@ class LayerStack(_Meshable):
         return {"facet_groups": self._facets, "interface_size": self.interface_mesh_size,
                 "edge_size": self.edge_mesh_size}
 
+    def _estimate_parts(self):
+        regions, refinements, surface = [], [], 0.0
+        for i, (lay, mat) in enumerate(zip(self.layers, self._materials)):
+            area, perim = _area_perimeter(lay.cross_section)
+            h = float(lay.mesh_size or self.mesh_size)
+            regions.append({"name": lay.name, "volume": area * lay.thickness, "h": h, "material": mat,
+                            "thickness": lay.thickness, "param": f"layers[{i}].mesh_size" if lay.mesh_size else "mesh_size"})
+            if mat.Ms > 0:
+                surface += 2.0 * area + perim * lay.thickness
+            if self.edge_mesh_size is not None:  # a tube of radius h around the rims and the vertical edges
+                length = 2.0 * perim + (4.0 * lay.thickness if lay.cross_section.shape == "rectangle" else 0.0)
+                refinements.append({"volume": 0.25 * math.pi * h**2 * length, "h": self.edge_mesh_size, "h_base": h})
+        if self.interface_mesh_size is not None:
+            for a, b in zip(regions[:-1], regions[1:]):
+                area = min(a["volume"] / a["thickness"], b["volume"] / b["thickness"])
+                for r in (a, b):
+                    refinements.append({"volume": area * min(r["h"], r["thickness"]), "h": self.interface_mesh_size,
+                                        "h_base": r["h"]})
+        return regions, refinements, surface
+
 
 @dataclasses.dataclass(frozen=True)
 class BodyGeometry(_Meshable):
@@ -280,6 +345,23 @@ class BodyGeometry(_Meshable):
 
     def _builder_kwargs(self) -> dict:
         return {}
+
+    def _estimate_parts(self):
+        regions, surface = [], 0.0
+        for i, (b, mat) in enumerate(zip(self.bodies, self._materials)):
+            a, bb, c = (x / 2 for x in b.size) if b.shape != "sphere" else (b.size[0] / 2,) * 3
+            if b.shape == "box":
+                vol, area = 8 * a * bb * c, 8 * (a * bb + bb * c + a * c)
+            else:  # ellipsoid surface: Knud Thomsen's approximation
+                p = 1.6075
+                vol = 4 / 3 * math.pi * a * bb * c
+                area = 4 * math.pi * (((a * bb) ** p + (a * c) ** p + (bb * c) ** p) / 3) ** (1 / p)
+            h = float(b.mesh_size or self.mesh_size)
+            regions.append({"name": b.name, "volume": vol, "h": h, "material": mat, "thickness": 2 * min(a, bb, c),
+                            "param": f"bodies[{i}].mesh_size" if b.mesh_size else "mesh_size"})
+            if mat.Ms > 0:
+                surface += area
+        return regions, [], surface
 
 
 def seed_device(mesh_size: float = 8e-9, ferromagnet: Union[str, Material] = "Py",

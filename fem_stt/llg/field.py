@@ -88,6 +88,12 @@ class MagneticVertices:
         return self.owned_sum(w[:, None] * m) / self.owned_sum(w)
 
 
+def _dot(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Row-wise m_i . u for m (n, 3): numpy's C loop, not BLAS, whose kernels sum in an order that
+    depends on the arrays' memory alignment (results then differ in the last bits from run to run)."""
+    return np.einsum("ij,j->i", m, u)
+
+
 def _allreduce_array(comm, a):
     out = np.empty_like(a)
     comm.Allreduce(np.ascontiguousarray(a), out, op=MPI.SUM)
@@ -147,12 +153,12 @@ class LocalTerms:
         """F (n_local, 3) [J] of anisotropies and Zeeman at time t."""
         F = np.zeros_like(m)
         for w, u in self.uniaxial:
-            F += (2.0 * w * (m @ u))[:, None] * u
+            F += (2.0 * w * _dot(m, u))[:, None] * u
         for w, C in self.cubic:
-            a = m @ C.T  # (n, 3) direction cosines
+            a = np.einsum("ij,kj->ik", m, C)  # (n, 3) direction cosines
             a2 = a * a
             g = a * (a2.sum(axis=1)[:, None] - a2)  # a_j (a_k^2 + a_l^2)
-            F -= 2.0 * w[:, None] * (g @ C)
+            F -= 2.0 * w[:, None] * np.einsum("ij,jk->ik", g, C)
         h = self.field_at(t)
         if h is not None:
             F += self.mv.w_Ms[:, None] * h
@@ -162,14 +168,14 @@ class LocalTerms:
         mv = self.mv
         out = {}
         if self.uniaxial:
-            out["uniaxial"] = float(sum(mv.owned_sum(-w * (m @ u) ** 2) for w, u in self.uniaxial))
+            out["uniaxial"] = float(sum(mv.owned_sum(-w * _dot(m, u) ** 2) for w, u in self.uniaxial))
         if self.cubic:
             e = 0.0
             for w, C in self.cubic:
-                a2 = (m @ C.T) ** 2
+                a2 = np.einsum("ij,kj->ik", m, C) ** 2
                 e += mv.owned_sum(w * (a2[:, 0] * a2[:, 1] + a2[:, 1] * a2[:, 2] + a2[:, 2] * a2[:, 0]))
             out["cubic"] = float(e)
         h = self.field_at(t)
         if h is not None:
-            out["zeeman"] = float(mv.owned_sum(-mv.w_Ms * (m @ h)))
+            out["zeeman"] = float(mv.owned_sum(-mv.w_Ms * _dot(m, h)))
         return out

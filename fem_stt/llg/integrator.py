@@ -35,6 +35,20 @@ with the sparsity pattern re-used) plus the constant 2x2 blocks
 It is solved by GMRES + block Jacobi/ILU; a step whose largest nodal rotation
 atan(k |v_i|) exceeds ``max_rotation`` (or that is not finite) is rejected and
 retried with k/2.
+
+Step-size control. Without ``tolerance`` the step grows by 1.5 while the largest rotation
+stays below ``max_rotation``/2 (a stability-style cap). With ``tolerance`` the step is set
+by an estimate of the local error (Milne's device, as in variable-step multistep codes):
+the accepted states m^{n-p}, ..., m^n (p = ``order``) define the polynomial predictor P of
+degree p in t (Lagrange extrapolation over the actual step sizes), and
+
+    err = max_i |m_i^{n+1} - P_i(t^{n+1})| / |P_i(t^{n+1})|       (over free magnetic vertices)
+
+is O(k^{p+1}) like the scheme's own local error, which it bounds from above (for a
+trapezoidal-type error constant C = -1/12 the local error is ~err/13). A step with
+err > tolerance is rejected; the next step is k (0.9 tolerance/err)^{1/(p+1)}, within
+[0.2 k, 2 k] and [dt_min, dt_max]. ``max_rotation`` stays as a safety cap; the first p steps
+after a start (no history yet) use the rotation rule.
 """
 from __future__ import annotations
 
@@ -90,6 +104,8 @@ class LLG:
     theta : implicitness of exchange in [1/2, 1]; default 1 (order 1) or 1/2 (order 2).
     dt : initial time step [s]; dt_min, dt_max : bounds [s].
     max_rotation : largest accepted nodal rotation per step [rad], in (0, 1].
+    tolerance : local error per step (dimensionless, max norm over vertices; module docstring)
+        for error-controlled steps, in (0, 0.1]; None (default) for the rotation rule alone.
     precession : False drops the m x v term (pure damping, for relaxation).
     stray_field_options : keyword arguments for the stray-field class (``"shell"``: default
         rtol 1e-6, warm-started solves inside the time loop).
@@ -105,7 +121,8 @@ class LLG:
     def __init__(self, domain, m0, H_ext=None, demag: bool = True, demag_method: Optional[str] = None,
                  order: int = 2, theta: Optional[float] = None,
                  dt: float = 1e-13, dt_min: Optional[float] = None, dt_max: Optional[float] = None,
-                 max_rotation: float = 0.05, precession: bool = True, ksp_rtol: float = 1e-10,
+                 max_rotation: float = 0.05, tolerance: Optional[float] = None, precession: bool = True,
+                 ksp_rtol: float = 1e-10,
                  stray_field_options: Optional[dict] = None, fixed=()):
         # ---- validate everything before building operators
         if demag_method not in (None, "shell", "fembem"):
@@ -126,6 +143,11 @@ class LLG:
         if max_rotation > 1.0:
             raise ParameterError("max_rotation", f"must be in (0, 1] rad, got {max_rotation!r}")
         require_positive("ksp_rtol", ksp_rtol)
+        if tolerance is not None:
+            require_positive("tolerance", tolerance)
+            if tolerance > 0.1:
+                raise ParameterError("tolerance", f"must be in (0, 0.1] (local error in m per step), got {tolerance!r}")
+        self.tolerance = None if tolerance is None else float(tolerance)
         for r in domain.magnetic_regions:
             mat = domain.materials[r]
             if mat.Ms <= 0:
@@ -205,9 +227,10 @@ class LLG:
         self.t = 0.0
         self.step_count = 0
         self.rejected = 0
-        self._m_prev = None
-        self._k_prev = None
+        self._history = []  # [(m^{n-1}, k_{n-1}), (m^{n-2}, k_{n-2})]: local arrays, newest first
         self.last_rotation = 0.0
+        self.last_error = None
+        self.field_evaluations = 0
         self.timings = {"stray_field": 0.0, "assembly": 0.0, "linear_solve": 0.0, "update": 0.0}
         self.terms = []
 
@@ -262,10 +285,11 @@ class LLG:
         self.local_terms.set_field(H_ext)
 
     def get_state(self) -> dict:
-        """Everything a restart needs, as local arrays: m and the previous m (n_local, 3), the
-        stray-field potential used as the warm start, t, dt, k_prev, step and rejection counters."""
-        return {"m": self.m_array.copy(),
-                "m_prev": None if self._m_prev is None else self._m_prev.copy(), "k_prev": self._k_prev,
+        """Everything a restart needs, as local arrays: m (n_local, 3), the step history
+        ``history`` = [(m^{n-1}, k_{n-1}), (m^{n-2}, k_{n-2})] (newest first; used for the
+        second-order extrapolation and the error estimate), the stray-field potential used as
+        the warm start, t, dt, step and rejection counters."""
+        return {"m": self.m_array.copy(), "history": [(mh.copy(), kh) for mh, kh in self._history],
                 "u": None if self.stray is None else self.stray.u.x.array.copy(),
                 "t": self.t, "dt": self.dt, "step": self.step_count, "rejected": self.rejected}
 
@@ -273,8 +297,7 @@ class LLG:
         """Inverse of :meth:`get_state` (arrays in this rank's local numbering)."""
         self.m.x.array.reshape(-1, 3)[: self.mv.n_local] = state["m"]
         self.m.x.scatter_forward()
-        self._m_prev = None if state.get("m_prev") is None else np.array(state["m_prev"])
-        self._k_prev = None if self._m_prev is None else float(state["k_prev"])
+        self._history = [(np.array(mh), float(kh)) for mh, kh in state.get("history", [])]
         if self.stray is not None and state.get("u") is not None:
             self.stray.u.x.array[:] = state["u"]
         self.t, self.dt = float(state["t"]), float(state["dt"])
@@ -283,7 +306,7 @@ class LLG:
     def set_magnetization(self, m0):
         """Replace m (same forms as ``m0``); resets the step history used for extrapolation."""
         self._set_m(self.m, m0, "m")
-        self._m_prev = None
+        self._history = []
 
     @property
     def m_array(self) -> np.ndarray:
@@ -306,6 +329,7 @@ class LLG:
     def _rest_force(self, m_func, t) -> np.ndarray:
         """Explicit force (anisotropy, Zeeman, stray field) at m_func, time t; (n_local, 3)."""
         m = m_func.x.array.reshape(-1, 3)[: self.mv.n_local]
+        self.field_evaluations += 1
         F = self.local_terms.force(m, t)
         if self.stray is not None:
             t0 = time.perf_counter()
@@ -361,12 +385,15 @@ class LLG:
         self.timings["assembly"] += time.perf_counter() - tA
         F_order1 = self._rest_force(self.m, self.t) if self.order == 1 else None  # nor does it for order 1
         fex = self.rhs
+        controlled = self.tolerance is not None and len(self._history) >= self.order
         while True:
             k = self.dt
+            err = None
             if self.order == 1:
                 F = F_order1
-            elif self._m_prev is not None:
-                mh = m + (0.5 * k / self._k_prev) * (m - self._m_prev)
+            elif self._history:
+                m_prev, k_prev = self._history[0]
+                mh = m + (0.5 * k / k_prev) * (m - m_prev)
                 nrm = np.linalg.norm(mh, axis=1)
                 mh[mv.active] /= nrm[mv.active, None]
                 self._m_work.x.array.reshape(-1, 3)[: mv.n_local] = mh
@@ -408,27 +435,54 @@ class LLG:
                 rot = math.nan
                 log.debug("tangent-plane GMRES failed: %s", KSP_REASONS.get(reason, reason))
             if ok:
+                new = m + k * v
+                nrm = np.linalg.norm(new, axis=1)
+                new[mv.active] /= nrm[mv.active, None]
+                new[~mv.active] = 0.0
+                if controlled:
+                    err = self._error_estimate(new, k)
+                    ok = err <= self.tolerance
+            if ok:
                 break
             self.rejected += 1
             self.timings["update"] += time.perf_counter() - tU
-            if k * 0.5 < self.dt_min:
+            k_new = k * max(0.2, 0.9 * (self.tolerance / err) ** (1.0 / (self.order + 1))) if err is not None else k * 0.5
+            if k_new < self.dt_min:
                 raise SolverError(f"LLG step rejected at t = {self.t:.6e} s even with dt_min = {self.dt_min:g} s "
-                                  f"(rotation {rot:.3g} rad, KSP {KSP_REASONS.get(reason, reason)}); m is the last good state")
-            self.dt = k * 0.5
-        new = m + k * v
-        nrm = np.linalg.norm(new, axis=1)
-        new[mv.active] /= nrm[mv.active, None]
-        new[~mv.active] = 0.0
-        self._m_prev, self._k_prev = m.copy(), k
+                                  f"(rotation {rot:.3g} rad, error estimate {err}, KSP "
+                                  f"{KSP_REASONS.get(reason, reason)}); m is the last good state")
+            self.dt = k_new
+        self._history = [(m.copy(), k)] + self._history[: 1]
         self.m.x.array.reshape(-1, 3)[: mv.n_local] = new
         self.m.x.scatter_forward()
         self.t += k
         self.step_count += 1
-        self.last_rotation = rot
-        if rot < 0.5 * self.max_rotation:
+        self.last_rotation, self.last_error = rot, err
+        if err is not None:
+            grow = min(2.0, max(0.2, 0.9 * (self.tolerance / max(err, 1e-300)) ** (1.0 / (self.order + 1))))
+            self.dt = min(max(k * grow, self.dt_min), self.dt_max)
+        elif rot < 0.5 * self.max_rotation:
             self.dt = min(k * 1.5, self.dt_max)
         self.timings["update"] += time.perf_counter() - tU
         return k
+
+    def _error_estimate(self, new: np.ndarray, k: float) -> float:
+        """Milne's device (module docstring): max over free magnetic vertices of |m^{n+1} - P(t^{n+1})|,
+        P the degree-``order`` Lagrange extrapolation of m^n, m^{n-1}, ... to the new time."""
+        mv, no = self.mv, self.mv.n_owned
+        # nodes at times 0, -k1, -(k1 + k2) relative to t^n; evaluate at tau = k
+        ts = [0.0]
+        for _, kh in self._history[: self.order]:
+            ts.append(ts[-1] - kh)
+        states = [self.m_array] + [mh for mh, _ in self._history[: self.order]]
+        pred = np.zeros_like(new[:no])
+        for j, (tj, mj) in enumerate(zip(ts, states)):
+            w = np.prod([(k - ti) / (tj - ti) for i, ti in enumerate(ts) if i != j])
+            pred += w * mj[:no]
+        sel = mv.active[:no] & ~self._fixed[:no]
+        pn = np.linalg.norm(pred[sel], axis=1)
+        loc = float(np.max(np.linalg.norm(new[:no][sel] - pred[sel], axis=1) / pn, initial=0.0))
+        return self.comm.allreduce(loc, op=MPI.MAX)
 
     def advance(self, t_end: float, callback: Optional[Callable[["LLG"], None]] = None):
         """Step until t = t_end exactly (the last step is shortened); callback after every step."""
@@ -520,7 +574,7 @@ class LLG:
                 callback(self)
             if it % 50 == 0:
                 log.info("relax: iteration %d, max |m x H| = %.3g A/m", it, torque)
-        self._m_prev = None
+        self._history = []
         return {"iterations": it, "max_torque": torque, "converged": torque < tol}
 
     def relax_damped(self, tol: float = 10.0, max_steps: int = 5000, dt_max: float = 5e-12, max_rotation: float = 0.2,
@@ -546,10 +600,11 @@ class LLG:
         act = self.mv.active[:no]
         saved = dict(w_alpha=self._w_alpha, w_gamma=self._w_gamma, order=self.order, theta=self.theta, t=self.t,
                      dt=self.dt, dt_max=self.dt_max, max_rotation=self.max_rotation, step_count=self.step_count,
-                     rejected=self.rejected)
+                     rejected=self.rejected, tolerance=self.tolerance)
         self._w_alpha = np.where(act, self.mv.w_gamma[:no], 1.0 / self._scale)
         self._w_gamma = np.zeros(no)
-        self.order, self.theta, self.max_rotation = 1, 1.0, float(max_rotation)
+        self.order, self.theta, self.max_rotation, self.tolerance = 1, 1.0, float(max_rotation), None
+        self._history = []
         self.dt_max = max(float(dt_max), self.dt_min)
         self.dt = min(self.dt, self.dt_max)
         t_fixed, tau, it = self.t, 0.0, 0
@@ -572,5 +627,6 @@ class LLG:
             self.order, self.theta, self.t, self.dt = saved["order"], saved["theta"], saved["t"], saved["dt"]
             self.dt_max, self.max_rotation = saved["dt_max"], saved["max_rotation"]
             self.step_count, self.rejected = saved["step_count"], saved["rejected"]
-            self._m_prev = None
+            self.tolerance = saved["tolerance"]
+            self._history = []
         return {"iterations": it, "max_torque": torque, "converged": torque < tol, "pseudo_time_s": tau}

@@ -3,7 +3,11 @@ a JSON provenance file, and checkpoints from which a run resumes exactly.
 
 Files in the output folder:
 
-- ``m.xdmf`` / ``m.h5``: m (and H_eff when asked) every ``xdmf_every`` steps (ParaView);
+- ``m.xdmf`` / ``m.h5``: every ``xdmf_every`` steps one dataset with m and the extra
+  ``fields`` (e.g. s, spin_torque, H_d) as point data and the region tags as cell data, on
+  the device cells (no air or shell unless ``xdmf_include`` names them); ParaView opens it
+  directly (:class:`fem_stt.io.XDMFOutput`); a resumed run writes the steps after N to
+  ``m_from_step<N>.xdmf``;
 - ``scalars.csv``: t [s], step, dt [s], <m> per magnetic region, energies [J];
 - ``provenance.json``: parameters, materials, mesh, fem_stt/DOLFINx versions, ranks;
 - ``checkpoint.npz``: the state (m, the previous m and step for the second-order
@@ -28,7 +32,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ParameterError, SolverError
-from ..io import prepare_output_dir, write_json
+from ..io import XDMFOutput, prepare_output_dir, write_json
 from .integrator import LLG
 
 log = logging.getLogger(__name__)
@@ -63,20 +67,23 @@ class LLGRun:
     overwrite : allow a folder that already holds results (they are replaced)
     resume : continue from ``output/checkpoint.npz``
     parameters : extra entries for provenance.json
-    fields : extra P1 Functions written to the XDMF file with m (e.g. s, H_d, spin torque)
+    fields : extra Lagrange Functions written to the XDMF file with m (e.g. s, H_d, spin torque)
+    xdmf_include : vacuum groups (``"air"``, ``"shell"``) written to the XDMF file as well
+        (default: device cells only)
     refresh : callable run before each XDMF write (brings ``fields`` up to date with m)
     scalars : callable -> dict of extra CSV columns (name -> float), evaluated on every CSV row
     """
 
     def __init__(self, llg: LLG, output, xdmf_every: int = 10, csv_every: int = 1, checkpoint_every: int = 100,
                  overwrite: bool = False, resume: bool = False, parameters: Optional[dict] = None,
-                 energy_every: int = 1, fields=(), refresh=None, scalars=None):
+                 energy_every: int = 1, fields=(), refresh=None, scalars=None, xdmf_include=()):
         for name, val in (("xdmf_every", xdmf_every), ("csv_every", csv_every), ("checkpoint_every", checkpoint_every),
                           ("energy_every", energy_every)):
             if not isinstance(val, (int, np.integer)) or val <= 0:
                 raise ParameterError(name, f"must be a positive integer (steps), got {val!r}")
         if overwrite and resume:
             raise ParameterError("resume", "resume and overwrite exclude each other")
+        llg.domain.cells(list(xdmf_include))  # unknown region names raise ParameterError here, before any output
         self.llg = llg
         self.comm = llg.comm
         self.fields, self.refresh, self.scalars = list(fields), refresh, scalars
@@ -109,10 +116,7 @@ class LLGRun:
                 with open(self._csv_path, "w", newline="") as f:
                     csv.writer(f).writerow(header)
         xname = "m.xdmf" if not resume else f"m_from_step{self.llg.step_count}.xdmf"
-        self._xdmf = dolfinx.io.XDMFFile(self.comm, str(self.output / xname), "w")
-        self._xdmf.write_mesh(llg.domain.mesh)
-        llg.domain.cell_tags.name = "regions"
-        self._xdmf.write_meshtags(llg.domain.cell_tags)
+        self._xdmf = XDMFOutput(self.output / xname, llg.domain, include=xdmf_include)
         self._provenance(parameters or {}, resume)
         if not resume:
             self._write_scalars()
@@ -121,9 +125,7 @@ class LLGRun:
     def _write_xdmf(self):
         if self.refresh is not None:
             self.refresh()
-        self._xdmf.write_function(self.llg.m, self.llg.t)
-        for f in self.fields:
-            self._xdmf.write_function(f, self.llg.t)
+        self._xdmf.write([self.llg.m] + self.fields, self.llg.t)
 
     # ------------------------------------------------------------------ files
     def _provenance(self, parameters, resume):
@@ -162,9 +164,9 @@ class LLGRun:
         """Write ``checkpoint.npz`` (atomically) with :meth:`LLG.get_state`, keyed by dof coordinates."""
         llg, mv = self.llg, self.llg.mv
         st = llg.get_state()
-        m_prev = st["m_prev"] if st["m_prev"] is not None else np.full_like(st["m"], np.nan)
-        cm, vals = _gather_by_coords(self.comm, mv.Vm.tabulate_dof_coordinates(), np.hstack([st["m"], m_prev]),
-                                     mv.n_owned)
+        hist = st["history"]
+        cols = [st["m"]] + [mh for mh, _ in hist]  # m, m^{n-1}, m^{n-2}, ...
+        cm, vals = _gather_by_coords(self.comm, mv.Vm.tabulate_dof_coordinates(), np.hstack(cols), mv.n_owned)
         if st["u"] is not None:
             Vu = llg.stray.V
             cu, uvals = _gather_by_coords(self.comm, Vu.tabulate_dof_coordinates(), st["u"][:, None],
@@ -173,9 +175,9 @@ class LLGRun:
             cu = uvals = np.zeros((0, 3))
         if self.comm.rank == 0:
             tmp = self.output / "checkpoint.tmp.npz"
-            np.savez(tmp, coords=cm, m=vals[:, :3], m_prev=vals[:, 3:], u_coords=cu, u=uvals,
-                     t=st["t"], dt=st["dt"], k_prev=st["k_prev"] if st["k_prev"] is not None else np.nan,
-                     step=st["step"], rejected=st["rejected"], has_prev=st["m_prev"] is not None)
+            np.savez(tmp, coords=cm, m=vals[:, :3], m_history=vals[:, 3:].reshape(len(cm), len(hist), 3),
+                     k_history=np.array([kh for _, kh in hist], dtype=float), u_coords=cu, u=uvals,
+                     t=st["t"], dt=st["dt"], step=st["step"], rejected=st["rejected"])
             os.replace(tmp, self.output / "checkpoint.npz")
         self.comm.barrier()
 
@@ -188,10 +190,13 @@ class LLGRun:
         if llg.stray is not None and len(data["u"]):
             xu = llg.stray.V.tabulate_dof_coordinates()
             u = _scatter_by_coords(xu, data["u_coords"], data["u"], scale)[:, 0]
-        has_prev = bool(data["has_prev"])
-        llg.set_state({"m": _scatter_by_coords(xm, data["coords"], data["m"], scale),
-                       "m_prev": _scatter_by_coords(xm, data["coords"], data["m_prev"], scale) if has_prev else None,
-                       "k_prev": float(data["k_prev"]), "u": u, "t": float(data["t"]), "dt": float(data["dt"]),
+        if "m_history" not in data:
+            raise ParameterError("resume", f"{self.output / 'checkpoint.npz'} was written by an older fem_stt "
+                                           "(no step history); start a new run")
+        hist = [(_scatter_by_coords(xm, data["coords"], data["m_history"][:, j], scale), float(kh))
+                for j, kh in enumerate(data["k_history"])]
+        llg.set_state({"m": _scatter_by_coords(xm, data["coords"], data["m"], scale), "history": hist,
+                       "u": u, "t": float(data["t"]), "dt": float(data["dt"]),
                        "step": int(data["step"]), "rejected": int(data["rejected"])})
 
     # ------------------------------------------------------------------ running

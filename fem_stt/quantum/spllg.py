@@ -195,7 +195,7 @@ class SPLLG:
 
     def run(self, t_end: float, output=None, overwrite: bool = False, xdmf_every: int = 10, csv_every: int = 1,
             progress: bool = False, name: str = "spllg", callback=None) -> Path:
-        """Step to ``t_end``, writing ``fields.xdmf`` (m, rho, s, j, J_s1..3, V; ParaView) every
+        """Step to ``t_end``, writing ``fields.xdmf`` (m, rho, s, j, J_s1..3, V on B_R; ParaView) every
         ``xdmf_every`` steps and ``scalars.csv`` every ``csv_every`` steps into ``output`` (a new
         folder; an occupied one raises FileExistsError unless ``overwrite``). ``callback(self, n)`` is
         called after every step n (1, 2, ...). Returns the folder."""
@@ -211,7 +211,7 @@ class SPLLG:
             "orbitals": self.sp.n, "poisson": self.sp.poisson, "demag": self.llg.stray is not None,
             "mesh": str(self.domain.source), "vertices": self.domain.mesh.topology.index_map(0).size_global,
             "ranks": self.comm.size, "materials": {r: vars(m) for r, m in self.domain.materials.items()}}, self.comm)
-        xdmf = XDMFOutput(out / "fields.xdmf", self.domain)
+        xdmf = XDMFOutput(out / "fields.xdmf", self.domain, include=self.sp.space.ball_regions)  # B_R, no shell
         rows = []
 
         def write_fields():
