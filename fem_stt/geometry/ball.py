@@ -114,6 +114,21 @@ class BallGeometry(_Meshable):
                 out.append(t)
         return {BALL_BOUNDARY: sorted(out)}
 
+    def _estimate_parts(self):
+        """Regions for :meth:`mesh_estimate`: the magnet and the rest of the ball, both at
+        their cell sizes (the shell beyond R is the estimate's graded air region)."""
+        b = self.magnet
+        a, bb, c = (x / 2 for x in b.size) if b.shape != "sphere" else (b.size[0] / 2,) * 3
+        vol = 8 * a * bb * c if b.shape == "box" else 4 / 3 * math.pi * a * bb * c
+        h = float(b.mesh_size or self.mesh_size)
+        ball = 4 / 3 * math.pi * float(self.radius) ** 3
+        regions = [{"name": b.name, "volume": vol, "h": h, "material": self._materials[0],
+                    "thickness": 2 * min(a, bb, c), "param": "magnet.mesh_size" if b.mesh_size else "mesh_size"},
+                   {"name": "air", "volume": max(ball - vol, 0.0), "h": float(self.mesh_size),
+                    "material": _Vacuum(),
+                    "thickness": 2 * float(self.radius), "param": "mesh_size"}]
+        return regions, [], 0.0
+
     def _builder_kwargs(self) -> dict:
         return {"facet_groups": self._facets,
                 "shell_size": self.shell_mesh_size if self.shell_mesh_size is not None else 2.0 * self.mesh_size}
@@ -126,3 +141,9 @@ def builder_validate(body: Body, mesh_size: float):
         return validate_bodies([body], mesh_size)
     except ParameterError as e:
         raise ParameterError(e.parameter.replace("bodies[0]", "magnet"), str(e).split(": ", 1)[1]) from None
+
+
+class _Vacuum:
+    """Material stand-in for the non-magnetic part of the ball in :meth:`BallGeometry.mesh_estimate`."""
+    name = "vacuum"
+    Ms = 0.0

@@ -168,13 +168,18 @@ class _Meshable:
         comm = comm or MPI.COMM_WORLD
         path = Path(path) if path is not None else DEFAULT_MESH_DIR / f"{self.name}.msh"
         spec = self.spec()
+        est = None
         if comm.rank == 0:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", estimate.MeshSizeWarning)  # warned once, at check or construction
-                est = self.mesh_estimate(comm.size)
-        else:
-            est = None
-        estimate.check(comm.bcast(est, root=0), "mesh_size")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", estimate.MeshSizeWarning)  # warned once, at check or construction
+                    est = self.mesh_estimate(comm.size)
+            except Exception as exc:  # every rank raises, none waits in bcast
+                est = exc
+        est = comm.bcast(est, root=0)
+        if isinstance(est, Exception):
+            raise est
+        estimate.check(est, "mesh_size")
 
         def do(h):
             builder.build(self._solids(), self.surrounding, path, shell=self._shell,

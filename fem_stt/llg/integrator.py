@@ -62,6 +62,7 @@ import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
 
+from ..constants import MU0
 from ..errors import ParameterError, SolverError, require_positive
 from ..fembem import FemBemStrayField
 from ..geometry.shapes import SHELL
@@ -111,6 +112,10 @@ class LLG:
         rtol 1e-6, warm-started solves inside the time loop).
     fixed : names of magnetic regions whose m is held fixed (a pinned reference layer); a
         fixed region must not share vertices with a free magnetic region.
+    alpha_tensor : dict magnetic region -> (3, 3) Gilbert damping tensor (symmetric, positive
+        semi-definite, lab frame), replacing that region's scalar ``alpha``: the damping term of the
+        LLG becomes m x (alpha_tensor dm/dt) (e.g. the NEGF tensor of
+        :func:`fem_stt.atomistic.negf.bridge.bulk_damping_k`; only its block transverse to m acts).
 
     Raises
     ------
@@ -123,7 +128,7 @@ class LLG:
                  dt: float = 1e-13, dt_min: Optional[float] = None, dt_max: Optional[float] = None,
                  max_rotation: float = 0.05, tolerance: Optional[float] = None, precession: bool = True,
                  ksp_rtol: float = 1e-10,
-                 stray_field_options: Optional[dict] = None, fixed=()):
+                 stray_field_options: Optional[dict] = None, fixed=(), alpha_tensor: Optional[dict] = None):
         # ---- validate everything before building operators
         if demag_method not in (None, "shell", "fembem"):
             raise ParameterError("demag_method", f"must be 'shell' or 'fembem', got {demag_method!r}")
@@ -152,6 +157,20 @@ class LLG:
             mat = domain.materials[r]
             if mat.Ms <= 0:
                 raise ParameterError(f"materials['{r}'].Ms", f"must be > 0 A/m, got {mat.Ms}")
+        alpha_tensor = dict(alpha_tensor or {})
+        for r, a in alpha_tensor.items():
+            if r not in domain.magnetic_regions:
+                raise ParameterError(f"alpha_tensor['{r}']", f"not a magnetic region; magnetic: {domain.magnetic_regions}")
+            a = np.asarray(a, dtype=float)
+            if a.shape != (3, 3) or not np.all(np.isfinite(a)):
+                raise ParameterError(f"alpha_tensor['{r}']", f"must be a finite 3 x 3 matrix, got shape {a.shape}")
+            scale = max(float(np.abs(a).max()), 1e-300)
+            if np.abs(a - a.T).max() > 1e-10 * scale:
+                raise ParameterError(f"alpha_tensor['{r}']", "must be symmetric (a Gilbert damping tensor)")
+            if np.linalg.eigvalsh(a).min() < -1e-10 * scale:
+                raise ParameterError(f"alpha_tensor['{r}']", "must be positive semi-definite (damping >= 0 in every "
+                                                             f"direction), eigenvalues {np.linalg.eigvalsh(a)}")
+            alpha_tensor[r] = 0.5 * (a + a.T)
         self.order, self.theta, self.max_rotation, self.precession = order, float(theta), float(max_rotation), precession
         self.domain = domain
         self.comm = domain.comm
@@ -214,6 +233,17 @@ class LLG:
         nact = self.comm.allreduce(int(mv.active[:no].sum()), op=MPI.SUM)
         self._scale = nact / wsum
         self._w_alpha[inactive] = 1.0 / self._scale  # identity blocks (after scaling) on non-magnetic vertices
+        # tensor damping: per vertex W_i = sum_r (mu0 int_r Ms/gamma0 phi_i) alpha_r, scalar alpha elsewhere
+        self._w_alpha_tensor = None
+        if alpha_tensor:
+            from .field import _lumped
+            gamma0 = domain.dg0({r: m.gamma0 for r, m in domain.materials.items()}, default=1.0)
+            Ms = domain.material_field("Ms")
+            W = self._w_alpha[:, None, None] * np.eye(3)[None]
+            for r, a in alpha_tensor.items():  # replace region r's scalar contribution by its tensor
+                w_r = MU0 * _lumped(mv.V1, Ms / gamma0, domain.measure(r))[:no]  # mu0 int_r Ms/gamma0 phi_i
+                W += w_r[:, None, None] * (a - domain.materials[r].alpha * np.eye(3))[None]
+            self._w_alpha_tensor = W
         self.ksp = PETSc.KSP().create(self.comm)
         self.ksp.setOperators(self.LHS)
         self.ksp.setType("gmres")
@@ -322,6 +352,7 @@ class LLG:
     # ------------------------------------------------------------------ fields
     def _update_P(self):
         e1, e2 = tangent_basis(self.m_array[: self.mv.n_owned])
+        self._e1, self._e2 = e1, e2
         vals = np.stack([e1, e2], axis=2).reshape(-1)  # rows (vertex, component), cols (e1, e2)
         self.P.setValuesCSR(self._P_indptr, self._P_indices, vals)
         self.P.assemble()
@@ -409,7 +440,29 @@ class LLG:
             self.LHS.zeroEntries()
             sc = self._scale
             self.LHS.axpy(sc * self.theta * k, self.R, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-            blocks = sc * np.column_stack([w_alpha, -self._w_gamma, self._w_gamma, w_alpha]).ravel()
+            if self._w_alpha_tensor is None:
+                blocks = sc * np.column_stack([w_alpha, -self._w_gamma, self._w_gamma, w_alpha]).ravel()
+            else:  # [e1 e2]^T W [e1 e2] + the order-2 corrections on the diagonal
+                W, e1, e2 = self._w_alpha_tensor, self._e1, self._e2
+                corr = w_alpha - self._w_alpha
+                if self.order == 2 and self._history:
+                    # The midpoint equation holds in the tangent plane of m_h = m + (k/2) v, where the true
+                    # velocity has the normal part -(k/2)|v|^2 m. Written in the tangent plane of m, the
+                    # damping P_{m_h}(W v_h) becomes P_m(W v) - (k/2)(m.W v) v - (k/2)|v|^2 P_m(W m) + O(k^2):
+                    # two O(k) terms that vanish for a scalar damping (W m || m, m.W v = 0). They are
+                    # linearized with the previous step's tangential velocity (an O(k^2) error in an O(k)
+                    # term): the first on the diagonal, the second into the force.
+                    m_prev, k_prev = self._history[0]
+                    mo = m[:no]
+                    v_prev = (mo - m_prev[:no]) / k_prev
+                    v_prev -= np.einsum("ij,ij->i", mo, v_prev)[:, None] * mo
+                    corr = corr - 0.5 * k * np.einsum("ij,ijk,ik->i", mo, W, v_prev)
+                    Fo += (0.5 * k * np.einsum("ij,ij->i", v_prev, v_prev))[:, None] * np.einsum("ijk,ik->ij", W, mo)
+                a11 = np.einsum("ij,ijk,ik->i", e1, W, e1) + corr
+                a12 = np.einsum("ij,ijk,ik->i", e1, W, e2)
+                a21 = np.einsum("ij,ijk,ik->i", e2, W, e1)
+                a22 = np.einsum("ij,ijk,ik->i", e2, W, e2) + corr
+                blocks = sc * np.column_stack([a11, a12 - self._w_gamma, a21 + self._w_gamma, a22]).ravel()
             self.LHS.setValuesCSR(self._L_indptr, self._L_indices, blocks, addv=PETSc.InsertMode.ADD_VALUES)
             self.LHS.assemble()
             self.P.multTranspose(fex, self.b)
@@ -598,10 +651,12 @@ class LLG:
         require_positive("max_rotation", max_rotation, "rad")
         no = self.mv.n_owned
         act = self.mv.active[:no]
-        saved = dict(w_alpha=self._w_alpha, w_gamma=self._w_gamma, order=self.order, theta=self.theta, t=self.t,
+        saved = dict(w_alpha=self._w_alpha, w_alpha_tensor=self._w_alpha_tensor, w_gamma=self._w_gamma, order=self.order,
+                     theta=self.theta, t=self.t,
                      dt=self.dt, dt_max=self.dt_max, max_rotation=self.max_rotation, step_count=self.step_count,
                      rejected=self.rejected, tolerance=self.tolerance)
         self._w_alpha = np.where(act, self.mv.w_gamma[:no], 1.0 / self._scale)
+        self._w_alpha_tensor = None
         self._w_gamma = np.zeros(no)
         self.order, self.theta, self.max_rotation, self.tolerance = 1, 1.0, float(max_rotation), None
         self._history = []
@@ -624,6 +679,7 @@ class LLG:
                 torque = self.max_torque()
         finally:
             self._w_alpha, self._w_gamma = saved["w_alpha"], saved["w_gamma"]
+            self._w_alpha_tensor = saved["w_alpha_tensor"]
             self.order, self.theta, self.t, self.dt = saved["order"], saved["theta"], saved["t"], saved["dt"]
             self.dt_max, self.max_rotation = saved["dt_max"], saved["max_rotation"]
             self.step_count, self.rejected = saved["step_count"], saved["rejected"]
