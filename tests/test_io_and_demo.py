@@ -60,8 +60,8 @@ def test_spin_valve_demo_two_ranks(tmp_path):
     on FM2 pointing toward the pinned FM1 (electrons flowing FM1 -> FM2)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = tmp_path / "valve"
-    cmd = ["mpirun", "-n", "2", sys.executable, str(ROOT / "demos" / "spin_valve.py"), "--mesh-size", "20e-9",
-           "--t-end", "10e-12", "--output", str(out)]
+    cmd = ["mpirun", "-n", "2", sys.executable, str(ROOT / "demos" / "spin_valve.py"), "--protocol", "pinned",
+           "--mesh-size", "20e-9", "--t-end", "10e-12", "--output", str(out)]
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     for f in ("m.xdmf", "m.h5", "scalars.csv", "summary.json", "provenance.json", "checkpoint.npz", "m_of_t.png"):
@@ -71,7 +71,7 @@ def test_spin_valve_demo_two_ranks(tmp_path):
     assert summary["m_FM1_final"] == pytest.approx(summary["m_FM1"], abs=1e-12)  # pinned
     # ParaView: one dataset per written step with m, s, spin torque and H_d, on the device cells only
     _, _, steps = check_series(out / "m.xdmf", ("m", "s", "spin_torque", "H_d"), ("FM1", "spacer", "FM2"),
-                               msh=tmp_path / "meshes" / "seed_device_stt_h20nm.msh")
+                               msh=tmp_path / "meshes" / "seed_device_film_h20nm.msh")
     assert len(steps) >= 2 and steps[-1][0] == pytest.approx(10e-12)
     with open(out / "scalars.csv") as f:
         import csv
@@ -82,6 +82,28 @@ def test_spin_valve_demo_two_ranks(tmp_path):
     m2 = np.array([float(last[f"<m{c}>_FM2"]) for c in "xyz"])
     # damping-like part of the torque on FM2 has a positive component toward m1 (perpendicular to m2)
     assert T @ (m1 - (m1 @ m2) * m2) > 0, (T, m1, m2)
+
+
+def test_spin_valve_demo_seed_protocol_pulse(tmp_path):
+    """The default (seed) protocol: FM1 free and relaxed from a random texture, the current only during the pulse
+    (the scalars' j_e_z is -j before, 0 after the 10 ps fall), FM1 moves, files written."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = tmp_path / "valve_seed"
+    cmd = ["mpirun", "-n", "2", sys.executable, str(ROOT / "demos" / "spin_valve.py"), "--mesh-size", "20e-9",
+           "--current-density", "4e12", "--pulse", "5e-12", "--t-end", "30e-12", "--output", str(out)]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["protocol"] == "seed" and summary["t_final_s"] == pytest.approx(30e-12)
+    assert not summary["switched"] and summary["switch_time_s"] is None
+    assert np.abs(np.subtract(summary["m_FM1_final"], summary["m_FM1_relaxed"])).max() > 1e-6  # FM1 is free
+    with open(out / "scalars.csv") as f:
+        import csv
+        rows = list(csv.DictReader(f))
+    j = [(float(r["t_s"]), float(r["j_e_z_A_per_m2"])) for r in rows]
+    assert all(v == pytest.approx(-4e12) for t, v in j if 0 < t <= 5e-12)
+    assert all(v == 0.0 for t, v in j if t >= 15e-12) and any(t >= 15e-12 for t, _ in j)
+    assert "m_of_t.png" in os.listdir(out) and "files in" in p.stdout + p.stderr
 
 
 def test_schrodinger_poisson_ball_demo_two_ranks(tmp_path):
