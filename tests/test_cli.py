@@ -86,7 +86,7 @@ def test_units_are_converted_to_si():
     assert case.geometry.layers[0].thickness == 6e-9  # exactly: no 6.000000000000001e-09
     assert case.geometry.layers[0].cross_section.width == 40e-9
     assert case.current.density == 1e12 and case.llg.dt_max == 1e-12
-    assert case.llg.H_ext[0] == pytest.approx(0.1 / (4e-7 * np.pi), rel=1e-6) and case.llg.H_ext[2] == 1000.0
+    assert case.llg.H_ext[0] == pytest.approx(0.1 / (4e-7 * np.pi), rel=1e-6, abs=0) and case.llg.H_ext[2] == 1000.0
 
 
 # ---------------------------------------------------------------------------- errors
@@ -185,7 +185,7 @@ def test_run_writes_results(quick):
     for f in ("m.xdmf", "m.h5", "scalars.csv", "summary.json", "case.toml", "provenance.json", "checkpoint.npz"):
         assert (out / f).is_file(), f
     assert (out / "case.toml").read_text() == quick["case"].read_text()
-    assert s["t_final_s"] == pytest.approx(2e-12, rel=1e-12) and s["steps"] > 0 and not s["switched"]
+    assert s["t_final_s"] == pytest.approx(2e-12, rel=1e-12, abs=0) and s["steps"] > 0 and not s["switched"]
     assert set(s["m_final"]) == {"FM1", "FM2"} and s["ranks"] == 1
     assert np.allclose(s["m_final"]["FM1"], [1, 0, 0])  # fixed layer
     assert s["m_final"]["FM2"] != s["m_start"]["FM2"]  # the free layer moved
@@ -213,7 +213,7 @@ def test_refuse_then_overwrite_then_resume(quick, capsys):
               "--resume", "--no-progress"]
     assert cli.main(resume) == 0
     s3 = summary(out)
-    assert s3["resumed"] and s3["t_final_s"] == pytest.approx(3e-12, rel=1e-12) and s3["t_final_s"] > s2["t_final_s"]
+    assert s3["resumed"] and s3["t_final_s"] == pytest.approx(3e-12, rel=1e-12, abs=0) and s3["t_final_s"] > s2["t_final_s"]
     assert s3["steps"] > s2["steps"]
     assert (out / f"case_resume_step{s2['steps']}.toml").read_text() == longer.read_text()
     assert (out / "case.toml").read_text() == quick["case"].read_text()

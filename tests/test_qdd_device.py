@@ -31,15 +31,15 @@ def test_r8_scaled_parameters_of_ingaas(T):
     m = 0.041 * M_E
     # independent forms: eps^2 = hbar^2 / (m kB T L^2); Einstein D = mu kB T / e; precession 2 alpha = L / L_so
     assert s.eps == pytest.approx(math.sqrt(HBAR ** 2 / (m * K_B * T * 0.5e-6 ** 2)), rel=1e-12)
-    assert s.D == pytest.approx(1.0 * K_B * T / E_CHARGE, rel=1e-12)
-    assert s.D == pytest.approx(s.x0 ** 2 * s.tau / s.t_E, rel=1e-12)
-    assert 2 * s.alpha == pytest.approx(s.x0 / s.L_so, rel=1e-12)
-    assert s.E == pytest.approx(0.05 / s.V0, rel=1e-12)
+    assert s.D == pytest.approx(1.0 * K_B * T / E_CHARGE, rel=1e-12, abs=0)
+    assert s.D == pytest.approx(s.x0 ** 2 * s.tau / s.t_E, rel=1e-12, abs=0)
+    assert 2 * s.alpha == pytest.approx(s.x0 / s.L_so, rel=1e-12, abs=0)
+    assert s.E == pytest.approx(0.05 / s.V0, rel=1e-12, abs=0)
     assert s.width == pytest.approx(0.4)
     # the numbers of the demo table
     expected = {77.0: (0.03347, 1.6142, 0.07866, 7.535, 2.964e-12), 300.0: (0.01696, 1.6142, 0.1553, 1.934, 1.501e-12)}
     for val, ex in zip((s.eps, s.alpha, s.tau, s.E, s.t_E), expected[T]):
-        assert val == pytest.approx(ex, rel=5e-4)
+        assert val == pytest.approx(ex, rel=5e-4, abs=0)
     assert "eps = " in s.describe() and "alpha = " in s.describe()
 
 
@@ -67,8 +67,8 @@ def test_device_run_outputs_ohms_law_and_refusal(tmp_path):
     assert len(rows) == 1
     # no gate: n0 = 1 and the charge current is Ohm's law I = e n_s mu U W / L (leaving through the drain: -I)
     I_ohm = E_CHARGE * 1e15 * 1.0 * 0.05 * 0.1e-6 / 0.5e-6
-    assert float(rows[0]["I_drain_A"]) == pytest.approx(-I_ohm, rel=1e-9)
-    assert float(rows[0]["I_source_A"]) == pytest.approx(I_ohm, rel=1e-9)
+    assert float(rows[0]["I_drain_A"]) == pytest.approx(-I_ohm, rel=1e-9, abs=0)
+    assert float(rows[0]["I_source_A"]) == pytest.approx(I_ohm, rel=1e-9, abs=0)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scales"]["eps"] == pytest.approx(dev.scales.eps) and summary["positivity_margin"] > 0.99
     with pytest.raises(FileExistsError):
@@ -85,13 +85,13 @@ def test_device_transient_spin_injection_reaches_the_stationary_current(tmp_path
     dev = RashbaChannel(length=0.5e-6, alpha_R=3e-12, mesh_size=5e-9, quantum=False, **INGAAS)
     out = dev.run(tmp_path / "tr", t_end=30e-12, dt=0.2e-12)  # the drift front reaches the drain after ~5 ps
     rows = list(csv.DictReader(open(out / "currents.csv")))
-    assert len(rows) == 151 and float(rows[-1]["t_s"]) == pytest.approx(30e-12)
+    assert len(rows) == 151 and float(rows[-1]["t_s"]) == pytest.approx(30e-12, rel=1e-9, abs=0)
     jt = np.array([float(r["Is_drain_x_hbar2_per_s"]) for r in rows])
     assert jt[0] == 0.0
     stat = RashbaChannel(length=0.5e-6, alpha_R=3e-12, mesh_size=5e-9, quantum=False, **INGAAS)
     stat.solve()
     j_inf = stat.currents()["spin_current_hbar2_per_s"]["drain"][0]
-    assert jt[-1] == pytest.approx(j_inf, rel=1e-5)  # BDF's fixed point is the stationary solution
+    assert jt[-1] == pytest.approx(j_inf, rel=1e-5, abs=0)  # BDF's fixed point is the stationary solution
 
 
 # ---------------------------------------------------------------------------- case files, CLI, demo

@@ -46,7 +46,7 @@ def test_r0_injection_modes_closed_form():
     for c in (1.0, 2.0):
         m = ref.SpinModes1D(0.5, 1.0, (1, 0, 0), v=-400.0, c=c)
         k = np.abs(m.lam[np.abs(m.lam) < 10].imag).max()
-        assert k == pytest.approx(1.0, rel=2e-3)
+        assert k == pytest.approx(1.0, rel=2e-3, abs=0)
 
 
 def test_reference_modes_agree_with_solve_bvp():
@@ -79,8 +79,8 @@ def test_r1_injection_against_exponential_modes(fine_interval, c, inj):
         lam = prony_rates(xs, s.values(xs[:, None])[:, 0])
         lam = lam[(lam.real < 0) & (lam.imag > 0)][0]
         ell, wl = ref.injection_lengths(0.5, c)
-        assert 1 / abs(lam.real) == pytest.approx(ell, rel=1e-4)
-        assert 2 * math.pi / lam.imag == pytest.approx(wl, rel=1e-4)
+        assert 1 / abs(lam.real) == pytest.approx(ell, rel=1e-4, abs=0)
+        assert 2 * math.pi / lam.imag == pytest.approx(wl, rel=1e-4, abs=0)
         z = exact.first_zero(0)
         nz = s.values(np.array([[z]]))[0, 0]
         assert abs(nz) < 2e-5  # the FEM n1 changes sign where the exact one does
@@ -108,7 +108,7 @@ def test_r3_drift_drain_spin_current(alpha):
     s.solve()
     j = s.contact_currents()["drain"]
     j_exact = -exact.dn([1.0])[0]
-    assert j[0] == pytest.approx(j_exact[0], rel=1e-4)
+    assert j[0] == pytest.approx(j_exact[0], rel=1e-4, abs=0)
     assert np.abs(s.values(np.array([[0.5], [0.9]])) - exact.n([0.5, 0.9])).max() < 5e-5
     if alpha == 0.0:
         assert j[0] == pytest.approx(E / (1 - math.exp(-E)), rel=1e-4)  # 1D drift-diffusion flux

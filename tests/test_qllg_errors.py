@@ -91,4 +91,4 @@ def test_closed_form_needs_a_pure_or_werner_state_and_a_static_h(model):
     Ht = dimer_hamiltonian(1.0, 0.0, lambda tau: (1.0, 0.0, 0.0))
     with pytest.raises(ParameterError, match="time-independent"):
         QLLG(Ht, 0.5).solve(rho_ud(), T, method="closed_form")
-    assert PAPER.time_unit == pytest.approx(1e-11)
+    assert PAPER.time_unit == pytest.approx(1e-11, rel=1e-9, abs=0)
