@@ -165,7 +165,7 @@ def plot_class(out: Path, cls, data, title):
     ax.set_aspect("equal")
     ax.set_xlabel("x [nm]")
     ax.set_ylabel("y [nm]")
-    ax.set_title(f"class {LABEL[cls]}\n{title}", fontsize=9)
+    ax.set_title(f"class {LABEL[cls]}\n" + title.replace("; ", "\n"), fontsize=9)
     fig.tight_layout()
     fig.savefig(out / f"class_{cls}.png", dpi=120)
     plt.close(fig)
