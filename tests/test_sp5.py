@@ -65,7 +65,8 @@ def test_sp5_drift_speed_conventions():
 
 @pytest.mark.parametrize("kw, name", [({"circulation": 0}, "circulation"), ({"polarity": 2}, "polarity"),
                                       ({"current_sign": 0}, "current_sign"), ({"u_convention": "oommf"}, "u_convention"),
-                                      ({"mesh_size": -1e-9}, "mesh_size"), ({"t_end": 0.0}, "t_end")])
+                                      ({"mesh_size": -1e-9}, "mesh_size"), ({"t_end": 0.0}, "t_end"),
+                                      ({"tolerance": 0.5}, "tolerance"), ({"edge_size": 0.0}, "edge_size")])
 def test_sp5_bad_input_named_before_meshing(tmp_path, kw, name):
     from standard_problem_5 import run_sp5
     with pytest.raises(ParameterError, match=name):
