@@ -28,7 +28,7 @@ from mpi4py import MPI
 from fem_stt.constants import MU0
 from fem_stt.io import prepare_output_dir, setup_logging, write_json
 from fem_stt.llg import LLG
-from fem_stt.llg.run import LLGRun
+from fem_stt.llg.run import LLGRun, progress_logger
 from fem_stt.validation import (SP4_FIELDS_mT, first_zero_crossing, load_oommf_reference, sp4_domain,
                                 sp4_initial_state)
 
@@ -75,15 +75,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
                                              "potential_degree": degree if open_boundary == "shell" else 1,
                                              "S_state": s_state, "relax": info})
     t0 = time.perf_counter()
-    last = [t0]
-
-    def progress(s):
-        now = time.perf_counter()
-        if now - last[0] > 30:
-            log.info("t = %.1f ps, step %d, dt = %.3g ps, <m> = %s", s.t * 1e12, s.step_count, s.dt * 1e12,
-                     np.round(s.average(), 4))
-            last[0] = now
-    run.run(t_end, callback=progress)
+    run.run(t_end, callback=progress_logger(log, 30.0, "ps"))
     run.close()
     wall = time.perf_counter() - t0
     if open_boundary == "fembem":

@@ -155,3 +155,100 @@ def load_oommf_reference(reference_dir: Path, field: int):
     if t.max() > 1e-6:  # a file in ns
         t = t * 1e-9
     return t, data[:, 1]
+
+
+# ---------------------------------------------------------------------------- muMAG SP5
+#: muMAG standard problem 5 (https://www.ctcms.nist.gov/~rdm/std5/spec5.xhtml; Najafi et al.,
+#: J. Appl. Phys. 105, 113914 (2009)): permalloy 100 x 100 x 10 nm, Ms = 8e5 A/m,
+#: A = 1.3e-11 J/m, alpha = 0.1, gamma0 = 2.211e5 m/(A s), no anisotropy; relaxed vortex, then a
+#: charge current j = 1e12 A/m^2 along +x with P = 1 and non-adiabaticity xi = 0.05
+#: (Zhang & Li, PRL 93, 127204 (2004); seed 003 eq. 37).
+SP5_SIZE = (100 * NM, 100 * NM, 10 * NM)
+SP5_MATERIAL = {"Ms": 8.0e5, "A": 1.3e-11, "alpha": 0.1, "gamma0": 2.211e5}
+SP5_CURRENT = 1e12  # |j| [A/m^2], along +x
+SP5_POLARIZATION = 1.0
+SP5_XI = 0.05
+#: <m>(1 ns), mumax3 regression value (32 x 32 x 4 cells; shared/reference/README.md)
+SP5_M_1NS_MUMAX3 = (-0.23480, -0.09454, 0.02296)
+#: published bounds over 0 ... 8 ns (shared/reference/README.md): min <m_x> and max <m_x>
+SP5_MX_MIN_BOUNDS = (-0.35, -0.30)
+SP5_MX_MAX_BOUNDS = (-0.03, 0.0)
+
+
+def sp5_drift_speed(j: float = SP5_CURRENT, P: float = SP5_POLARIZATION, Ms: float = SP5_MATERIAL["Ms"],
+                    xi: Optional[float] = None) -> float:
+    """Drift speed |u| = mu_B P j / (e Ms) [m/s] of the SP5 specification (72.35 m/s for the
+    SP5 values); with ``xi`` the Zhang-Li/mumax3 convention |u| / (1 + xi^2) (72.17 m/s).
+
+    fem_stt's :class:`fem_stt.spin.ZhangLiTorque` uses the first (no 1/(1 + xi^2)); its u points
+    along the electron flow, i.e. along -j for a charge current j (fem_stt.spin.parameters).
+    Raises ParameterError for j, Ms <= 0, P outside [0, 1] or xi < 0.
+    """
+    from .constants import E_CHARGE, MU_B
+    from .errors import require_nonnegative, require_positive
+    require_positive("j", j, "A/m^2")
+    require_positive("Ms", Ms, "A/m")
+    if not 0.0 <= float(P) <= 1.0:
+        raise ParameterError("P", f"must be in [0, 1], got {P!r}")
+    u = MU_B * float(P) * float(j) / (E_CHARGE * float(Ms))
+    if xi is not None:
+        u /= 1.0 + require_nonnegative("xi", xi) ** 2
+    return u
+
+
+def sp5_domain(h: float, comm=None, mesh_dir=Path("meshes"), edge_size: Optional[float] = None):
+    """The SP5 film (region ``film``, 100 x 100 x 10 nm, centred on the z axis, z in [0, 10 nm]),
+    meshed alone (no air; for the FEM-BEM stray field) with cell size ``h`` [m] and, with
+    ``edge_size`` [m], finer cells along the film's edges. Raises ParameterError for h <= 0."""
+    from mpi4py import MPI
+    from .errors import require_positive
+    from .geometry.stack import _spec_hash
+    from .materials import Material
+    require_positive("h", h, "m")
+    comm = comm or MPI.COMM_WORLD
+    py = Material("Py_sp5", **SP5_MATERIAL)
+    tag = f"_e{edge_size / NM:g}nm" if edge_size else ""
+    st = LayerStack([Layer("film", SP5_SIZE[2], py, rectangle(SP5_SIZE[0], SP5_SIZE[1]))], mesh_size=h,
+                    surrounding=None, edge_mesh_size=edge_size, name=f"sp5_h{h / NM:g}nm{tag}")
+    return st.mesh(path=Path(mesh_dir) / f"{st.name}_{_spec_hash(st.spec())[:8]}.msh", comm=comm)
+
+
+def sp5_vortex(circulation: int = 1, polarity: int = 1, core_radius: float = 10 * NM, center=(0.0, 0.0)):
+    """Vortex start for relaxing the SP5 state, as a callable x (3, n) [m] -> (3, n).
+
+    m ~ (-c (y - yc), c (x - xc), p r0 exp(-r^2 / r0^2)) (not normalized; the LLG normalizes),
+    r the distance to ``center`` (xc, yc) [m] in the film plane, r0 = ``core_radius`` [m]:
+    ``circulation`` c = +1 is counter-clockwise seen from +z, ``polarity`` p = +1 a core along +z
+    (mumax3's ``vortex(1, 1)``, the start of the SP5 reference runs). At the centre m = (0, 0, p).
+    Raises ParameterError unless c, p are +1 or -1 and r0 > 0.
+    """
+    from .errors import require_positive
+    if circulation not in (1, -1):
+        raise ParameterError("circulation", f"must be +1 (counter-clockwise) or -1, got {circulation!r}")
+    if polarity not in (1, -1):
+        raise ParameterError("polarity", f"must be +1 (core along +z) or -1, got {polarity!r}")
+    r0 = require_positive("core_radius", core_radius, "m")
+    xc, yc = (float(v) for v in center)
+
+    def m0(x):
+        dx, dy = x[0] - xc, x[1] - yc
+        return np.vstack([-circulation * dy, circulation * dx,
+                          polarity * r0 * np.exp(-(dx**2 + dy**2) / r0**2)])
+    return m0
+
+
+def vortex_core_position(llg, threshold: float = 0.5) -> np.ndarray:
+    """In-plane vortex-core centre (x, y) [m]: the centroid of (|m_z| - threshold)_+ over the
+    magnet's vertices, weighted by the lumped vertex volumes. Collective (call on every rank).
+    Returns (nan, nan) if |m_z| <= threshold everywhere. Raises ParameterError unless
+    0 <= threshold < 1."""
+    if not 0.0 <= float(threshold) < 1.0:
+        raise ParameterError("threshold", f"must be in [0, 1), got {threshold!r}")
+    mv = llg.mv
+    w = sum(mv.region_weights[r] for r in mv.regions)
+    x = mv.Vm.tabulate_dof_coordinates()[: mv.n_local]
+    wz = w * np.clip(np.abs(llg.m_array[:, 2]) - threshold, 0.0, None)
+    den = mv.owned_sum(wz)
+    if not den > 0:
+        return np.array([np.nan, np.nan])
+    return np.array([mv.owned_sum(wz * x[:, 0]), mv.owned_sum(wz * x[:, 1])]) / den

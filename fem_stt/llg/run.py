@@ -24,6 +24,7 @@ import datetime as _dt
 import logging
 import os
 import platform
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -241,6 +242,27 @@ class LLGRun:
 
     def close(self):
         self._xdmf.close()
+
+
+def progress_logger(logger: logging.Logger, every: float = 30.0, unit: str = "ps"):
+    """A callback(llg) for :meth:`LLGRun.run` / :meth:`LLG.advance` that logs t (in ``unit``, "ps"
+    or "ns"), the step count, dt [ps] and <m> at most once per ``every`` seconds of wall time.
+    Local (no collective calls besides ``llg.average``, which every rank reaches). Raises
+    ParameterError for every <= 0 or another unit."""
+    from ..errors import require_positive
+    require_positive("every", every, "s")
+    scales = {"ps": 1e12, "ns": 1e9}
+    if unit not in scales:
+        raise ParameterError("unit", f"must be 'ps' or 'ns', got {unit!r}")
+    last = [time.perf_counter()]
+
+    def callback(llg):
+        now = time.perf_counter()
+        if now - last[0] > every:
+            logger.info("t = %.4g %s, step %d, dt = %.3g ps, <m> = %s", llg.t * scales[unit], unit, llg.step_count,
+                        llg.dt * 1e12, np.round(llg.average(), 4))
+            last[0] = now
+    return callback
 
 
 class _Stop(Exception):
