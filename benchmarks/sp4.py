@@ -2,17 +2,26 @@
 
 Prints one JSON object for fem_stt with ``field``, ``h_nm``, ``dofs``, ``ranks``,
 ``crossing_ps`` (first zero of <mx>), ``wall_s_1ns`` (integration wall time scaled to
-1 ns), the S-state, the <my> RMS difference to OOMMF and the time split (stray field,
+1 ns), ``whole_process_s_1ns`` (setup + relaxation + 1 ns), steps, rejected steps and field
+evaluations (stray-field solves of the time loop; energies excluded), the relaxation's
+iterations and field evaluations, the S-state, the <my> RMS difference to OOMMF and the time split (stray field,
 with its FEM and BEM parts for FEM-BEM, assembly = tangent basis + PtAP + right-hand side,
 linear solve, update). Default: FEM-BEM on the film alone, 5 nm cells, 2.5 nm at the edges. With
 ``--compare`` it then runs magnum.np (PyPI ``magnumnp`` on CPU, 2 threads, in the separate
 environment benchmarks/.peer-venv made from /usr/bin/python3 with ``torch==2.13.0``
-installed first) at 128 x 32 x 1 cells and prints ``peer_wall_s_1ns`` and ``ratio`` =
-ours / peer. The two run one after the other with the machine otherwise idle (the MPI
+installed first) at 128 x 32 x 1 cells (RKF45, tolerance 1e-5) and prints
+``peer_wall_s_1ns``, ``peer_whole_s`` (setup + relaxation + integration), ``ratio`` = ours / peer
+(dynamics) and ``ratio_whole``. The two run one after the other with the machine otherwise idle (the MPI
 ranks have exited), so the ratio compares like with like on a shared machine.
 
+``--halving TOL`` instead runs in this process (no MPI): one setup and relaxation, then field 1
+for ``--halving-t-end`` (0.16 ns) from the same S-state with the rotation rule, TOL and TOL/2,
+and prints steps, rejected steps, field evaluations, CPU time and the <mx> crossing of each
+(the check that halving the tolerance moves the crossing by far less than the 1 ps target).
+
 Run:  python benchmarks/sp4.py [--field 1] [--h 5e-9] [--edge 2.5e-9] [--open-boundary fembem]
-          [--t-end 1e-9] [--ranks 2] [--compare]
+          [--t-end 1e-9] [--ranks 2] [--tolerance 5e-4] [--relax-method pbb] [--compare]
+      python benchmarks/sp4.py --halving 1e-3
 """
 import argparse
 import json
@@ -36,25 +45,70 @@ def ensure_peer_env():
     return py
 
 
+def halving(tol, h=5e-9, edge=None, t_end=0.16e-9, field=1):
+    """The tolerance-halving study (module docstring); returns a list of dicts, one per run."""
+    import time
+
+    import numpy as np
+
+    from fem_stt.constants import MU0
+    from fem_stt.llg import LLG
+    from fem_stt.validation import SP4_FIELDS_mT, first_zero_crossing, sp4_domain, sp4_initial_state
+    edge = h / 2 if edge is None else edge
+    dom = sp4_domain(h, mesh_dir=ROOT / "meshes", edge_size=edge or None)
+    llg = LLG(dom, sp4_initial_state, demag=True, demag_method="fembem", order=2)
+    c0 = time.process_time()
+    rel = llg.relax(tol=20.0, method="pbb")
+    relax_cpu = time.process_time() - c0
+    m0, s_state = llg.m_array.copy(), llg.average().tolist()
+    llg.set_external_field(np.asarray(SP4_FIELDS_mT[field]) * 1e-3 / MU0)
+    out = []
+    for t in (None, tol, tol / 2):
+        llg.set_state({"m": m0, "history": [], "u": None, "t": 0.0, "dt": 1e-13, "step": 0, "rejected": 0})
+        llg.tolerance, llg.dt_max, llg.max_rotation = t, (1e-11 if t else 1e-12), (0.2 if t else 0.05)
+        ts, mx = [0.0], [llg.average()[0]]
+        fe0, c0 = llg.field_evaluations, time.process_time()
+        llg.advance(t_end, lambda s: (ts.append(s.t), mx.append(s.average()[0])))
+        out.append({"benchmark": "sp4_halving", "field": field, "h_nm": h * 1e9, "edge_nm": edge * 1e9,
+                    "ranks": llg.comm.size, "S_state": s_state, "relax_iterations": rel["iterations"],
+                    "relax_cpu_s": relax_cpu, "tolerance": t, "dt_max_s": llg.dt_max, "t_end_s": t_end,
+                    "steps": llg.step_count, "rejected": llg.rejected, "field_evaluations": llg.field_evaluations - fe0,
+                    "cpu_s": time.process_time() - c0,
+                    "crossing_ps": first_zero_crossing(np.array(ts), np.array(mx)) * 1e12,
+                    "m_end": llg.average().tolist()})
+    out[2]["crossing_change_on_halving_ps"] = out[2]["crossing_ps"] - out[1]["crossing_ps"]
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--field", type=int, default=1, choices=(1, 2))
     ap.add_argument("--h", type=float, default=5e-9, help="cell size in the film [m]")
     ap.add_argument("--t-end", type=float, default=1e-9)
-    ap.add_argument("--dt-max", type=float, default=1e-12)
+    ap.add_argument("--dt-max", type=float, default=None, help="[s] (default 1e-11 with a tolerance, 1e-12 without)")
+    ap.add_argument("--tolerance", type=float, default=5e-4, help="local error per step (0: rotation rule)")
+    ap.add_argument("--relax-method", default="pbb", choices=("pbb", "bb", "damping"))
+    ap.add_argument("--halving", type=float, default=None, metavar="TOL", help="run the tolerance-halving study")
+    ap.add_argument("--halving-t-end", type=float, default=0.16e-9)
     ap.add_argument("--edge", type=float, default=None, help="cell size near the film's edges [m] (default h/2)")
     ap.add_argument("--open-boundary", default="fembem", choices=("fembem", "shell"))
-    ap.add_argument("--max-rotation", type=float, default=0.05)
+    ap.add_argument("--max-rotation", type=float, default=None)
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--compare", action="store_true", help="also run magnum.np (field 1) and print the ratio")
     a = ap.parse_args()
+    if a.halving is not None:
+        for row in halving(a.halving, a.h, a.edge, a.halving_t_end, a.field):
+            print(json.dumps(row), flush=True)
+        return
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = Path(tempfile.mkdtemp(prefix="sp4_bench_", dir=ROOT / "results" if (ROOT / "results").is_dir() else None))
     cmd = ["mpirun", "-n", str(a.ranks), sys.executable, str(ROOT / "demos" / "standard_problem_4.py"),
-           "--field", str(a.field), "--mesh-size", repr(a.h), "--t-end", repr(a.t_end), "--dt-max", repr(a.dt_max),
-           "--open-boundary", a.open_boundary, "--max-rotation", repr(a.max_rotation),
-           "--output", str(out), "--overwrite"] + (["--edge-size", repr(a.edge)] if a.edge is not None else [])
+           "--field", str(a.field), "--mesh-size", repr(a.h), "--t-end", repr(a.t_end),
+           "--open-boundary", a.open_boundary, "--tolerance", repr(a.tolerance), "--relax-method", a.relax_method,
+           "--output", str(out), "--overwrite"] + (["--edge-size", repr(a.edge)] if a.edge is not None else []) + \
+        (["--dt-max", repr(a.dt_max)] if a.dt_max is not None else []) + \
+        (["--max-rotation", repr(a.max_rotation)] if a.max_rotation is not None else [])
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         sys.stderr.write(p.stdout[-3000:] + p.stderr[-3000:])
@@ -64,8 +118,12 @@ def main():
             "open_boundary": s.get("open_boundary"), "dofs": s["dofs"], "ranks": s["ranks"],
             "crossing_ps": s.get("crossing_ps"), "crossing_my_ps": s.get("crossing_my_ps"),
             "my_rms_vs_oommf_0_0.3ns": s.get("my_rms_vs_oommf_0_0.3ns"), "S_state": s["S_state"],
-            "steps": s["steps"], "rejected": s.get("rejected"), "t_end_s": a.t_end, "wall_s_1ns": s["wall_s_1ns"],
-            "setup_s": s.get("setup_s"), "relax_s": s["relax_s"],
+            "tolerance": s.get("tolerance"), "dt_max_s": s.get("dt_max_s"), "steps": s["steps"],
+            "rejected": s.get("rejected"), "field_evaluations": s.get("field_evaluations"), "t_end_s": a.t_end,
+            "wall_s_1ns": s["wall_s_1ns"], "setup_s": s.get("setup_s"), "relax_s": s["relax_s"],
+            "relax_method": s.get("relax_method"), "relax_iterations": s.get("relax_iterations"),
+            "relax_field_evaluations": s.get("relax_field_evaluations"),
+            "whole_process_s_1ns": s.get("whole_process_s_1ns"),
             "time_split_s": s["time_split_s"], "output": str(out)}
     print(json.dumps(ours), flush=True)
     if a.compare and a.field == 1:
@@ -78,6 +136,9 @@ def main():
             raise SystemExit(1)
         peer = json.loads(lines[-1])
         peer["ratio"] = ours["wall_s_1ns"] / peer["peer_wall_s_1ns"]
+        if "peer_whole_s" in peer and ours["whole_process_s_1ns"]:
+            peer["ratio_whole"] = ours["whole_process_s_1ns"] / (peer["peer_whole_s"] - peer["peer_wall_s"]
+                                                                 + peer["peer_wall_s_1ns"])
         print(json.dumps(peer), flush=True)
 
 

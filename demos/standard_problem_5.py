@@ -102,7 +102,7 @@ def run_sp5(mesh_size=2.5e-9, t_end=8e-9, output=None, overwrite=False, toleranc
                              "u_m_per_s": -current_sign * u_abs, "circulation": circulation, "polarity": polarity,
                              "tolerance": tolerance, "relaxed": relaxed, "relax": info})
     w0, cpu_run0 = time.perf_counter(), time.process_time()
-    progress = progress_logger(log, 60.0, "ns")
+    progress = progress_logger(log, 200, "ns")
     t1 = min(1e-9, t_end)
     run.run(t1, callback=progress)
     m_1ns = llg.average().tolist() if t_end >= 1e-9 else None

@@ -244,23 +244,24 @@ class LLGRun:
         self._xdmf.close()
 
 
-def progress_logger(logger: logging.Logger, every: float = 30.0, unit: str = "ps"):
+def progress_logger(logger: logging.Logger, every: int = 100, unit: str = "ps"):
     """A callback(llg) for :meth:`LLGRun.run` / :meth:`LLG.advance` that logs t (in ``unit``, "ps"
-    or "ns"), the step count, dt [ps] and <m> at most once per ``every`` seconds of wall time.
-    Local (no collective calls besides ``llg.average``, which every rank reaches). Raises
-    ParameterError for every <= 0 or another unit."""
-    from ..errors import require_positive
-    require_positive("every", every, "s")
+    or "ns"), the step count, dt [ps], <m> and the wall time since the last line, every ``every``
+    steps. The condition depends only on the step count, which all ranks share, so every rank
+    reaches the collective ``llg.average`` (a wall-clock rule let two loaded ranks disagree and
+    deadlock). Raises ParameterError for every < 1 or another unit."""
+    if int(every) != every or every < 1:
+        raise ParameterError("every", f"must be a whole number of steps >= 1, got {every!r}")
     scales = {"ps": 1e12, "ns": 1e9}
     if unit not in scales:
         raise ParameterError("unit", f"must be 'ps' or 'ns', got {unit!r}")
     last = [time.perf_counter()]
 
     def callback(llg):
-        now = time.perf_counter()
-        if now - last[0] > every:
-            logger.info("t = %.4g %s, step %d, dt = %.3g ps, <m> = %s", llg.t * scales[unit], unit, llg.step_count,
-                        llg.dt * 1e12, np.round(llg.average(), 4))
+        if llg.step_count % int(every) == 0:
+            now = time.perf_counter()
+            logger.info("t = %.4g %s, step %d, dt = %.3g ps, <m> = %s, %.0f s", llg.t * scales[unit], unit,
+                        llg.step_count, llg.dt * 1e12, np.round(llg.average(), 4), now - last[0])
             last[0] = now
     return callback
 
