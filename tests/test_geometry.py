@@ -32,14 +32,14 @@ def test_seed_device_groups_and_sizes(seed):
     area = 128 * 64 * NM**2
     for name, t in (("FM1", 200), ("spacer", 20), ("FM2", 60)):
         assert d.volume(name) == pytest.approx(area * t * NM, rel=1e-10, abs=0)
-    assert integrate(d, 1.0 * d.ds(d.facet_groups["bottom_electrode"])) == pytest.approx(area, rel=1e-10, abs=0)
-    assert integrate(d, 1.0 * d.ds(d.facet_groups["top_electrode"])) == pytest.approx(area, rel=1e-10, abs=0)
+    assert integrate(d, 1.0 * d.dS(d.facet_groups["bottom_electrode"])) == pytest.approx(area, rel=1e-10, abs=0)
+    assert integrate(d, 1.0 * d.dS(d.facet_groups["top_electrode"])) == pytest.approx(area, rel=1e-10, abs=0)
     for k in ("interface_FM1_spacer", "interface_spacer_FM2"):
         assert integrate(d, 1.0 * d.dS(d.facet_groups[k])) == pytest.approx(area, rel=1e-10, abs=0)
     # electrodes lie in the planes z = 0 and z = 280 nm
     x = ufl.SpatialCoordinate(d.mesh)
-    assert integrate(d, abs(x[2]) * d.ds(d.facet_groups["bottom_electrode"])) < 1e-12 * area * 280 * NM
-    assert integrate(d, abs(x[2] - 280 * NM) * d.ds(d.facet_groups["top_electrode"])) < 1e-12 * area * 280 * NM
+    assert integrate(d, abs(x[2]) * d.dS(d.facet_groups["bottom_electrode"])) < 1e-12 * area * 280 * NM
+    assert integrate(d, abs(x[2] - 280 * NM) * d.dS(d.facet_groups["top_electrode"])) < 1e-12 * area * 280 * NM
     assert d.magnetic_regions == ["FM1", "FM2"]
     assert d.materials["spacer"].Ms == 0 and d.materials["FM1"].Ms == 8e5
     assert d.shell.shape == "box" and d.shell.ratio == 2.0
@@ -75,7 +75,7 @@ def test_curved_cross_sections(cs, area, mesh_dir):
                     surrounding=Surrounding(shape="sphere"), name=f"curved_{cs.shape}_{cs.width:.0e}")
     d = st.mesh(path=mesh_dir / f"{st.name}.msh")
     assert d.volume("fm") == pytest.approx(area * 20 * NM, rel=0.02, abs=0)  # polygonal approximation of the rim
-    assert integrate(d, 1.0 * d.ds(d.facet_groups["bottom_electrode"])) == pytest.approx(area, rel=0.02, abs=0)
+    assert integrate(d, 1.0 * d.dS(d.facet_groups["bottom_electrode"])) == pytest.approx(area, rel=0.02, abs=0)
     x = ufl.SpatialCoordinate(d.mesh)
     # extent along x and y of the magnet: second moments of an ellipse, <x^2> = a^2/4
     a, b = cs.width / 2, cs.depth / 2
