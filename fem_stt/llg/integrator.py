@@ -558,6 +558,20 @@ class LLG:
         F += self._fwork.array.reshape(-1, 3)
         return F
 
+    def _move_along(self, d: np.ndarray, tau: float) -> np.ndarray:
+        """m_i <- (m_i + tau d_i)/|m_i + tau d_i| on the owned magnetic vertices (0 elsewhere), ghosts
+        updated; returns the owned m before the move (the relaxation methods' common update)."""
+        mv, no = self.mv, self.mv.n_owned
+        m_old = self.m_array[:no].copy()
+        new = self.m_array.copy()
+        new[:no] = m_old + tau * d
+        nrm = np.linalg.norm(new, axis=1)
+        new[mv.active] /= nrm[mv.active, None]
+        new[~mv.active] = 0.0
+        self.m.x.array.reshape(-1, 3)[: mv.n_local] = new
+        self.m.x.scatter_forward()
+        return m_old
+
     def relax(self, tol: float = 10.0, max_iterations: int = 5000, max_rotation: float = 0.3,
               callback: Optional[Callable[["LLG"], None]] = None, method: str = "bb") -> dict:
         """Minimize the energy at fixed t: ``method="bb"`` (below), ``"pbb"`` (:meth:`relax_pbb`, exchange-
@@ -608,14 +622,7 @@ class LLG:
         while torque >= tol and it < max_iterations:
             dmax = gmax(np.linalg.norm(d, axis=1))
             tau = min(tau, max_rotation / max(dmax, 1e-300))
-            m_old = self.m_array[:no].copy()
-            new = self.m_array.copy()
-            new[:no] = m_old + tau * d
-            nrm = np.linalg.norm(new, axis=1)
-            new[mv.active] /= nrm[mv.active, None]
-            new[~mv.active] = 0.0
-            self.m.x.array.reshape(-1, 3)[: mv.n_local] = new
-            self.m.x.scatter_forward()
+            m_old = self._move_along(d, tau)
             d_new = direction()
             s_ = self.m_array[:no] - m_old
             z = -(d_new - d)
@@ -729,14 +736,7 @@ class LLG:
         tau = 0.1 * max_rotation / max(gmax(np.linalg.norm(d, axis=1)), 1e-300) if d is not None else 0.0
         while torque >= tol and it < max_iterations:
             tau = min(tau, max_rotation / max(gmax(np.linalg.norm(d, axis=1)), 1e-300))
-            m_old = self.m_array[:no].copy()
-            new = self.m_array.copy()
-            new[:no] = m_old + tau * d
-            nrm = np.linalg.norm(new, axis=1)
-            new[mv.active] /= nrm[mv.active, None]
-            new[~mv.active] = 0.0
-            self.m.x.array.reshape(-1, 3)[: mv.n_local] = new
-            self.m.x.scatter_forward()
+            m_old = self._move_along(d, tau)
             g_new = force_perp()
             torque = gmax(np.linalg.norm(g_new, axis=1) * inv_w)
             it += 1

@@ -82,11 +82,13 @@ class Lead:
     width: int = 1
     energy_dependent: bool = True
 
-    def self_energy(self, z: complex) -> np.ndarray:
-        raise NotImplementedError
+    def self_energy(self, z: complex) -> np.ndarray:  # pragma: no cover - abstract
+        """Retarded self-energy Sigma(z), shape z.shape + (2W, 2W); each lead type gives its closed form."""
+        raise TypeError(f"{type(self).__name__} does not define self_energy: use a concrete lead")
 
-    def d_self_energy(self, z: complex) -> np.ndarray:
-        raise NotImplementedError
+    def d_self_energy(self, z: complex) -> np.ndarray:  # pragma: no cover - abstract
+        """dSigma/dz, shape z.shape + (2W, 2W); each lead type gives its closed form."""
+        raise TypeError(f"{type(self).__name__} does not define d_self_energy: use a concrete lead")
 
     def gamma(self, E) -> np.ndarray:
         """Level width Gamma = i (Sigma - Sigma^+) at real E, shape E.shape + (2W, 2W), Hermitian PSD."""
