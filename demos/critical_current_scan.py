@@ -30,9 +30,13 @@ at the end of the pulse, before the relaxation.
 
 Scan: the grid ``--currents`` for both models, then, for each pair of neighbouring currents
 with different final classes, bisection (geometric midpoints) until the bracket is within
-``--bisect-tol`` (2 %). Every run is appended to ``runs.csv`` as it finishes; ``--resume``
+``--bisect-tol`` (2 %); ``--bisect-below J`` restricts the bisection to brackets below J (where
+the final class is not a smooth function of the current, bisection only finds more
+alternations: see the README). Every run is appended to ``runs.csv`` as it finishes; ``--resume``
 re-uses the runs already in the output folder (same mesh, pulse, check and random seed), so a scan
-can be continued.
+can be continued. Sensitivity of the classes near the thresholds: ``--perturb 1e-3 --no-bisect
+--currents ...`` repeats chosen runs from a nearby initial state (the relaxed state plus 1 mrad of
+smooth noise); ``--seed 3`` from another random texture.
 
 Writes into the output folder: ``runs.csv`` (one row per run: model, j, class, stable, final
 <m> per layer, steps, wall time), ``traces.csv`` (<m>_FM2(t) per run), ``thresholds.csv``,
@@ -171,6 +175,23 @@ def plot_class(out: Path, cls, data, title):
     plt.close(fig)
 
 
+def write_sensitivity(out: Path, rows, ref_rows, setup):
+    """Classes of this scan next to a reference scan's at the same (model, j): sensitivity.csv / .md."""
+    ref = {(r["model"], round(r["j"], -6)): r for r in ref_rows}
+    pairs = [(r, ref[(r["model"], round(r["j"], -6))]) for r in sorted(rows, key=lambda r: (r["model"], r["j"]))
+             if (r["model"], round(r["j"], -6)) in ref]
+    with open(out / "sensitivity.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "j_A_per_m2", "class_reference", "class_this", "mx_FM2_reference", "mx_FM2_this", "same_class"])
+        for r, q in pairs:
+            w.writerow([r["model"], r["j"], q["class"], r["class"], q["mx_FM2"], r["mx_FM2"], r["class"] == q["class"]])
+    md = [f"Set-up of this scan: {setup}", "", "| model | j [A/m^2] | reference class (<m_x>_FM2) | this scan | same |",
+          "|---|---|---|---|---|"]
+    md += [f"| {r['model']} | {r['j']:.4g} | {q['class']} ({q['mx_FM2']:.3f}) | {r['class']} ({r['mx_FM2']:.3f}) | "
+           f"{'yes' if r['class'] == q['class'] else '**no**'} |" for r, q in pairs]
+    (out / "sensitivity.md").write_text("\n".join(md) + "\n")
+
+
 def read_runs(path: Path):
     rows = []
     if path.exists():
@@ -196,10 +217,20 @@ def main(argv=None):
     ap.add_argument("--bisect-tol", type=float, default=0.02, help="relative width of a resolved threshold")
     ap.add_argument("--max-runs", type=int, default=200, help="stop after this many runs (resume later)")
     ap.add_argument("--seed", type=int, default=2, help="random seed of FM1's initial texture")
+    ap.add_argument("--perturb", type=float, default=0.0,
+                    help="a nearby initial state: add this amplitude [rad] of smooth random noise (seed + 1000, "
+                         "40 nm correlation length) to the relaxed state before every run (default 0)")
+    ap.add_argument("--no-bisect", action="store_true", help="run the grid only (e.g. a sensitivity check)")
+    ap.add_argument("--reference", default=None,
+                    help="another scan's folder: write sensitivity.csv/.md comparing the classes at equal currents")
+    ap.add_argument("--bisect-below", type=float, default=None,
+                    help="bisect only the brackets whose upper current is at most this [A/m^2] (default: all)")
     ap.add_argument("--output", default=None)
     ap.add_argument("--overwrite", action="store_true")
     ap.add_argument("--resume", action="store_true", help="continue the scan in an existing output folder")
     args = ap.parse_args(argv)
+    if not 0 <= args.perturb < 0.5:
+        raise ParameterError("perturb", f"must be in [0, 0.5) rad, got {args.perturb}")
     if not 0 < args.bisect_tol < 1:
         raise ParameterError("bisect-tol", f"must be in (0, 1), got {args.bisect_tol}")
     comm = MPI.COMM_WORLD
@@ -217,6 +248,8 @@ def main(argv=None):
     t_end = pulse + RAMP + t_check
     setup = {"mesh_size_m": h, "pulse_s": pulse, "t_check_s": t_check, "relax_tol_A_per_m": args.relax_tol,
              "random_seed": args.seed, "tolerance": args.tolerance}
+    if args.perturb:
+        setup["perturb_rad"] = args.perturb
     if args.resume and args.output and (Path(args.output) / "summary.json").exists():
         out = Path(args.output)
         old = json.loads((out / "summary.json").read_text())["setup"]
@@ -244,6 +277,16 @@ def main(argv=None):
     first = sims[args.models[0]]
     rel = first.relax(tol=50.0, max_iterations=300 if args.quick else 3000)
     relaxed = first.llg.m_array.copy()
+    if args.perturb:
+        # relaxed + eps * (smooth random unit field), renormalized on the magnets; it depends on the
+        # coordinates only, so every rank count sees the same nearby state
+        mv = first.llg.mv
+        xyz = mv.Vm.tabulate_dof_coordinates()[: mv.n_local]
+        noise = random_magnetization(seed=1000 + args.seed, correlation_length=40e-9)(xyz.T).T
+        noise /= np.linalg.norm(noise, axis=1)[:, None]
+        relaxed = relaxed + args.perturb * noise
+        relaxed[mv.active] /= np.linalg.norm(relaxed[mv.active], axis=1)[:, None]
+        relaxed[~mv.active] = 0.0
     a1, a2 = first.llg.average("FM1"), first.llg.average("FM2")
     log.info("relaxed random FM1 / uniform FM2: %d iterations, %.0f s, <m>_FM1 = %s, <m>_FM2 = %s",
              rel["iterations"], time.perf_counter() - t0, np.round(a1, 3), np.round(a2, 3))
@@ -306,10 +349,11 @@ def main(argv=None):
             if not done(model, j) and n_new < args.max_runs:
                 run(model, j)
                 n_new += 1
-    if not args.quick:
+    if not (args.quick or args.no_bisect):
         for model in args.models:
             while n_new < args.max_runs:
-                open_ = [t for t in thresholds(rows, model, args.bisect_tol) if not t[4]]
+                open_ = [t for t in thresholds(rows, model, args.bisect_tol)
+                         if not t[4] and (args.bisect_below is None or t[2] <= args.bisect_below * (1 + 1e-9))]
                 if not open_:
                     break
                 j0, _, j1, _, _ = open_[0]
@@ -318,12 +362,16 @@ def main(argv=None):
     if comm.rank == 0:
         write_tables(out, rows, args.models, args.bisect_tol)
         plot_mx(out, rows, args.models)
+        if args.reference:
+            write_sensitivity(out, rows, read_runs(Path(args.reference) / "runs.csv"), setup)
     wall = time.perf_counter() - t0
     write_json(out / "summary.json", {
         "setup": setup, "relax": rel, "m_relaxed": {"FM1": a1.tolist(), "FM2": a2.tolist()},
         "runs": [r["_csv"] for r in rows], "new_runs": n_new, "wall_s_this_call": round(wall, 1),
         "thresholds": {m: [list(t) for t in thresholds(rows, m, args.bisect_tol)] for m in args.models},
-        "complete": all(t[4] for m in args.models for t in thresholds(rows, m, args.bisect_tol))}, comm)
+        "bisect_below_A_per_m2": args.bisect_below,
+        "complete": all(t[4] or (args.bisect_below is not None and t[2] > args.bisect_below * (1 + 1e-9))
+                        for m in args.models for t in thresholds(rows, m, args.bisect_tol))}, comm)
     log.info("wrote %s (%d new runs, %.0f s); open table.md, mx_vs_j.png and class_*.png", out, n_new, wall)
     return out, rows
 
