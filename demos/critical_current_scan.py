@@ -92,6 +92,16 @@ def thresholds(rows, model, tol):
     return out
 
 
+def in_bisect_range(bracket, bisect_below) -> bool:
+    """Whether a bracket (j_lo, class_lo, j_hi, class_hi, resolved) lies below ``--bisect-below``."""
+    return bisect_below is None or bracket[2] <= bisect_below * (1 + 1e-9)
+
+
+def current_key(model, j):
+    """(model, j to 6 digits): the identity of a run (bisection currents carry 4 digits)."""
+    return model, float(f"{j:.6g}")
+
+
 def class_ranges(rows, model):
     out = []
     for j, c in sorted((r["j"], r["class"]) for r in rows if r["model"] == model):
@@ -177,9 +187,9 @@ def plot_class(out: Path, cls, data, title):
 
 def write_sensitivity(out: Path, rows, ref_rows, setup):
     """Classes of this scan next to a reference scan's at the same (model, j): sensitivity.csv / .md."""
-    ref = {(r["model"], round(r["j"], -6)): r for r in ref_rows}
-    pairs = [(r, ref[(r["model"], round(r["j"], -6))]) for r in sorted(rows, key=lambda r: (r["model"], r["j"]))
-             if (r["model"], round(r["j"], -6)) in ref]
+    ref = {current_key(r["model"], r["j"]): r for r in ref_rows}
+    pairs = [(r, ref[current_key(r["model"], r["j"])]) for r in sorted(rows, key=lambda r: (r["model"], r["j"]))
+             if current_key(r["model"], r["j"]) in ref]
     with open(out / "sensitivity.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["model", "j_A_per_m2", "class_reference", "class_this", "mx_FM2_reference", "mx_FM2_this", "same_class"])
@@ -278,19 +288,15 @@ def main(argv=None):
     rel = first.relax(tol=50.0, max_iterations=5000)
     if not rel["converged"]:  # every run starts here: an unrelaxed S1 would make every class meaningless
         raise SolverError(f"the initial relaxation did not reach max |m x H_eff| < 50 A/m in {rel['iterations']} "
-                          f"iterations (max torque {rel.get('max_torque', float('nan')):.3g} A/m)")
-    relaxed = first.llg.m_array.copy()
-    if args.perturb:
-        # relaxed + eps * (smooth random unit field), renormalized on the magnets; it depends on the
-        # coordinates only, so every rank count sees the same nearby state
-        mv = first.llg.mv
-        xyz = mv.Vm.tabulate_dof_coordinates()[: mv.n_local]
-        noise = random_magnetization(seed=1000 + args.seed, correlation_length=40e-9)(xyz.T).T
-        noise /= np.linalg.norm(noise, axis=1)[:, None]
-        relaxed = relaxed + args.perturb * noise
-        relaxed[mv.active] /= np.linalg.norm(relaxed[mv.active], axis=1)[:, None]
-        relaxed[~mv.active] = 0.0
+                          f"iterations (max torque {rel['max_torque']:.3g} A/m)")
     a1, a2 = first.llg.average("FM1"), first.llg.average("FM2")
+    if args.perturb:
+        # relaxed + eps * (smooth random unit field), normalized by set_magnetization (which hands the
+        # callable this rank's vertex coordinates in m_array's order); the noise depends on the
+        # coordinates only, so every rank count sees the same nearby state
+        m_rel, noise = first.llg.m_array.T.copy(), random_magnetization(seed=1000 + args.seed, correlation_length=40e-9)
+        first.llg.set_magnetization(lambda x: m_rel + args.perturb * noise(x) / np.linalg.norm(noise(x), axis=0))
+    relaxed = first.llg.m_array.copy()
     log.info("relaxed random FM1 / uniform FM2: %d iterations, %.0f s, <m>_FM1 = %s, <m>_FM2 = %s",
              rel["iterations"], time.perf_counter() - t0, np.round(a1, 3), np.round(a2, 3))
     pictures = {}
@@ -345,7 +351,7 @@ def main(argv=None):
                  time.perf_counter() - w0)
         rows.append(r)
 
-    done = lambda model, j: any(r["model"] == model and abs(r["j"] / j - 1) < 1e-9 for r in rows)  # noqa: E731
+    done = lambda model, j: any(current_key(r["model"], r["j"]) == current_key(model, j) for r in rows)  # noqa: E731
     n_new = 0
     for model in args.models:
         for j in currents:
@@ -356,7 +362,7 @@ def main(argv=None):
         for model in args.models:
             while n_new < args.max_runs:
                 open_ = [t for t in thresholds(rows, model, args.bisect_tol)
-                         if not t[4] and (args.bisect_below is None or t[2] <= args.bisect_below * (1 + 1e-9))]
+                         if not t[4] and in_bisect_range(t, args.bisect_below)]
                 if not open_:
                     break
                 j0, _, j1, _, _ = open_[0]
@@ -373,7 +379,7 @@ def main(argv=None):
         "runs": [r["_csv"] for r in rows], "new_runs": n_new, "wall_s_this_call": round(wall, 1),
         "thresholds": {m: [list(t) for t in thresholds(rows, m, args.bisect_tol)] for m in args.models},
         "bisect_below_A_per_m2": args.bisect_below,
-        "complete": all(t[4] or (args.bisect_below is not None and t[2] > args.bisect_below * (1 + 1e-9))
+        "complete": all(t[4] or not in_bisect_range(t, args.bisect_below)
                         for m in args.models for t in thresholds(rows, m, args.bisect_tol))}, comm)
     log.info("wrote %s (%d new runs, %.0f s); open table.md, mx_vs_j.png and class_*.png", out, n_new, wall)
     return out, rows
