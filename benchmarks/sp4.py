@@ -5,7 +5,7 @@ Prints one JSON object for fem_stt with ``field``, ``h_nm``, ``dofs``, ``ranks``
 1 ns), ``whole_process_s_1ns`` (setup + relaxation + 1 ns), steps, rejected steps and field
 evaluations (stray-field solves of the time loop; energies excluded), the relaxation's
 iterations and field evaluations, the S-state, the <my> RMS difference to OOMMF and the time split (stray field,
-with its FEM and BEM parts for FEM-BEM, assembly = tangent basis + PtAP + right-hand side,
+with its FEM and BEM parts for FEM-BEM, assembly = tangent basis + R = P^T K P + right-hand side,
 linear solve, update). Default: FEM-BEM on the film alone, 5 nm cells, 2.5 nm at the edges. With
 ``--compare`` it then runs magnum.np (PyPI ``magnumnp`` on CPU, 2 threads, in the separate
 environment benchmarks/.peer-venv made from /usr/bin/python3 with ``torch==2.13.0``

@@ -59,6 +59,8 @@ def test_llg_two_ranks_equals_serial(mesh_dir):
     assert par["ranks"] == 2
     assert (par["steps"], par["rejected"]) == (serial["steps"], serial["rejected"])
     assert par["t"] == pytest.approx(serial["t"], rel=1e-14, abs=0)
+    # the direct tangent-plane assembly R_ij = k_ij E_i^T E_j equals PETSc's P^T K P (round-off only)
+    assert serial["tangent_R_vs_ptap"] < 1e-13 and par["tangent_R_vs_ptap"] < 1e-13
     for k in ("m_FM1", "m_FM2", "probes"):
         assert np.allclose(par[k], serial[k], rtol=0, atol=1e-9), k
     for k, v in serial["energies"].items():

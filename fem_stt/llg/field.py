@@ -20,10 +20,13 @@ Energy densities (seed 002 "Model equations"; seed 000 eqs. 1.7, 1.11):
 """
 from __future__ import annotations
 
+import os
 from typing import Callable, Dict, Optional, Sequence, Union
 
-import numpy as np
-import ufl
+os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")  # see fem_stt.fembem
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+import ufl  # noqa: E402
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -108,12 +111,91 @@ class Exchange:
     """
 
     def __init__(self, mv: MagneticVertices):
+        self.mv = mv
         dom = mv.domain
         A = dom.material_field("A")
         u, v = ufl.TrialFunction(mv.Vm), ufl.TestFunction(mv.Vm)
         a, bc, _ = dom.restricted_form(2.0 * A * ufl.inner(ufl.grad(u), ufl.grad(v)) * mv.dxm, u, v, mv.regions)
         self.K = _compat.assemble_matrix(_compat.form(a), bcs=[bc])
         self._tmp = self.K.createVecLeft()
+
+    def tangent_structure(self):
+        r"""Build, once, the sparsity of the reduced stiffness R = P^T K_ex P in the tangent basis.
+
+        K_ex = k (x) I_3 (the scalar P1 stiffness k times the 3 x 3 identity per vertex pair, with
+        the unit diagonal rows of non-magnetic vertices), so for P = diag(E_i), E_i = [e1_i e2_i]
+        (3 x 2), R is made of the 2 x 2 blocks R_ij = k_ij E_i^T E_j (Alouges, Numer. Math. 2008:
+        the tangent-plane system). Returns (indptr, indices) of R's owned rows (2 per owned
+        vertex, global columns 2 J, 2 J + 1), the layout :meth:`tangent_values` fills. Raises
+        SolverError if K_ex is not of the form k (x) I_3 (a coupling between components).
+        """
+        from ..errors import SolverError
+        im = self.mv.Vm.dofmap.index_map
+        no, r0 = im.size_local, im.local_range[0]
+        indptr, cols, vals = self.K.getValuesCSR()
+        rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        # K_ex = k (x) I_3: entries only between equal components, the same values for the 3 components
+        if np.any((vals != 0.0) & (rows % 3 != cols % 3)):
+            raise SolverError("exchange stiffness couples different components of m; the tangent-plane "
+                              "assembly assumes K_ex = k (x) I_3")
+        keep = (rows % 3 == 0) & (cols % 3 == 0)
+        vrow, gcol, k = rows[keep] // 3, cols[keep] // 3, vals[keep]
+        # (in parallel the components' off-process sums differ in the last bits: compare to round-off)
+        rowmax = np.zeros(len(indptr) - 1)
+        np.maximum.at(rowmax, rows, np.abs(vals))
+        tol = 1e-12 * rowmax[rows[keep]]
+        for c in (1, 2):
+            sel = (rows % 3 == c) & (cols % 3 == c)
+            if not (np.array_equal(rows[sel] // 3, vrow) and np.array_equal(cols[sel] // 3, gcol)
+                    and np.all(np.abs(vals[sel] - k) <= tol)):
+                raise SolverError("exchange stiffness differs between components of m; the tangent-plane "
+                                  "assembly assumes K_ex = k (x) I_3")
+        order = np.lexsort((gcol, vrow))  # rows ascending, global columns ascending within a row
+        vrow, gcol, k = vrow[order], gcol[order], k[order]
+        # The columns of a row reach vertices of every cell around it, also ones this rank does not
+        # ghost (cells are not ghosted: another rank's cell adds to an owned row): their tangent basis
+        # comes through a PETSc scatter from the owners, set up here once
+        needed = np.unique(gcol)
+        lcol = np.searchsorted(needed, gcol)
+        self._E_owned = PETSc.Vec().createMPI((6 * no, PETSc.DECIDE), comm=self.K.comm)
+        self._E_cols = PETSc.Vec().createSeq(6 * len(needed), comm=PETSc.COMM_SELF)
+        src = PETSc.IS().createGeneral((6 * needed[:, None] + np.arange(6)).ravel().astype(PETSc.IntType),
+                                       comm=PETSc.COMM_SELF)
+        self._E_scatter = PETSc.Scatter().create(self._E_owned, src, self._E_cols, None)
+        kptr = np.zeros(no + 1, dtype=np.int64)
+        np.add.at(kptr, vrow + 1, 1)
+        kptr = np.cumsum(kptr)
+        self._k = (kptr, lcol, np.ascontiguousarray(k, dtype=float))
+        n = np.diff(kptr)
+        # R rows 2i and 2i+1 each hold 2 n_i entries: columns 2J, 2J+1 for every J in row i of k
+        r_indptr = np.zeros(2 * no + 1, dtype=np.int64)
+        r_indptr[1::2] = 4 * kptr[:-1] + 2 * n
+        r_indptr[2::2] = 4 * kptr[1:]
+        pair = np.column_stack([2 * gcol, 2 * gcol + 1]).ravel()  # per k entry, in row order
+        idx = np.empty(4 * len(gcol), dtype=np.int64)
+        seg = np.repeat(np.arange(no), 2 * n)  # vertex of every entry of one 'half' (row 2i or 2i+1)
+        within = np.arange(len(pair)) - np.repeat(2 * kptr[:-1], 2 * n)
+        idx[r_indptr[2 * seg] + within] = pair
+        idx[r_indptr[2 * seg + 1] + within] = pair
+        self.tangent_nnz = len(idx)
+        # positions of the diagonal 2 x 2 blocks (k_ii is always stored)
+        diag_p = np.flatnonzero(gcol == r0 + np.repeat(np.arange(no), n))
+        if len(diag_p) != no:
+            raise SolverError("exchange stiffness lacks a diagonal entry")
+        q = 4 * kptr[:-1] + 2 * (diag_p - kptr[:-1])
+        self.tangent_diagonal = np.column_stack([q, q + 1, q + 2 * n, q + 2 * n + 1])  # (no, 4): a11 a12 a21 a22
+        return r_indptr.astype(PETSc.IntType), idx.astype(PETSc.IntType)
+
+    def tangent_values(self, e1: np.ndarray, e2: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Values of R = P^T K_ex P (layout of :meth:`tangent_structure`) for the tangent basis
+        e1, e2 (each (n_owned, 3), owned vertices); written into ``out`` and returned. Collective
+        (the basis of off-process columns is scattered from its owners)."""
+        kptr, lcol, k = self._k
+        self._E_owned.array.reshape(-1, 6)[:] = np.hstack([e1, e2])
+        self._E_scatter.scatter(self._E_owned, self._E_cols, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
+        ec = self._E_cols.array.reshape(-1, 6)
+        _tangent_blocks(kptr, lcol, k, e1, e2, ec[:, :3], ec[:, 3:], out)
+        return out
 
     def force(self, m_vec: PETSc.Vec, out: PETSc.Vec):
         """out = -K_ex m (owned entries)."""
@@ -123,6 +205,27 @@ class Exchange:
     def energy(self, m_vec: PETSc.Vec) -> float:
         self.K.mult(m_vec, self._tmp)
         return 0.5 * self._tmp.dot(m_vec)
+
+
+@numba.njit(cache=True)
+def _tangent_blocks(kptr, lcol, k, e1, e2, f1, f2, out):
+    """R_ij = k_ij E_i^T E_j into R's CSR values: row 2i holds (e1_i.e1_j, e1_i.e2_j) k_ij for
+    every j of row i of k, row 2i+1 (e2_i.e1_j, e2_i.e2_j) k_ij; e1, e2 of the row vertices i,
+    f1, f2 of the column vertices (index lcol)."""
+    for i in range(len(kptr) - 1):
+        p0, p1 = kptr[i], kptr[i + 1]
+        half = 2 * (p1 - p0)
+        for p in range(p0, p1):
+            j = lcol[p]
+            a11 = e1[i, 0] * f1[j, 0] + e1[i, 1] * f1[j, 1] + e1[i, 2] * f1[j, 2]
+            a12 = e1[i, 0] * f2[j, 0] + e1[i, 1] * f2[j, 1] + e1[i, 2] * f2[j, 2]
+            a21 = e2[i, 0] * f1[j, 0] + e2[i, 1] * f1[j, 1] + e2[i, 2] * f1[j, 2]
+            a22 = e2[i, 0] * f2[j, 0] + e2[i, 1] * f2[j, 1] + e2[i, 2] * f2[j, 2]
+            q = 4 * p0 + 2 * (p - p0)
+            out[q] = k[p] * a11
+            out[q + 1] = k[p] * a12
+            out[q + half] = k[p] * a21
+            out[q + half + 1] = k[p] * a22
 
 
 class LocalTerms:

@@ -29,8 +29,9 @@ then m_i <- (m_i + k v_i) / |m_i + k v_i|.
   alpha -> alpha + (k/2) gamma0 m.H modification of Alouges-Kritsikis-Toussaint).
 
 The tangent constraint is imposed by a local orthonormal basis (e1_i, e2_i) per vertex,
-v_i = P_i x_i with P_i = [e1_i e2_i]; the reduced matrix is P^T K_ex P (PETSc PtAP
-with the sparsity pattern re-used) plus the constant 2x2 blocks
+v_i = P_i x_i with P_i = [e1_i e2_i]; the reduced matrix is R = P^T K_ex P, assembled
+directly as the 2x2 blocks R_ij = k_ij E_i^T E_j of the scalar stiffness k (K_ex = k (x) I_3;
+a fixed sparsity written in place each step, :meth:`fem_stt.llg.field.Exchange.tangent_structure`) plus the 2x2 blocks
 [[W_alpha', -W_gamma], [W_gamma, W_alpha']] (from m x e1 = e2, m x e2 = -e1).
 It is solved by GMRES + block Jacobi/ILU; a step whose largest nodal rotation
 atan(k |v_i|) exceeds ``max_rotation`` (or that is not finite) is rejected and
@@ -219,11 +220,15 @@ class LLG:
                                        csr=(self._P_indptr, self._P_indices, np.zeros(6 * no)))
         self.P.assemble()
         self._update_P()
-        self.R = self.exchange.K.ptap(self.P)
-        self.LHS = self.R.duplicate(copy=True)
-        rows = 2 * (r0 + np.arange(no))
-        self._L_indptr = np.arange(0, 2 * 2 * no + 1, 2, dtype=PETSc.IntType)
-        self._L_indices = np.repeat(np.column_stack([rows, rows + 1]), 2, axis=0).ravel().astype(PETSc.IntType)
+        # R = P^T K_ex P assembled directly from the scalar stiffness (Exchange.tangent_structure);
+        # the system matrix LHS = c R + (2 x 2 diagonal blocks) shares R's sparsity, written whole each step
+        self._R_indptr, self._R_indices = self.exchange.tangent_structure()
+        self._R_vals = np.zeros(self.exchange.tangent_nnz)
+        self._L_vals = np.zeros(self.exchange.tangent_nnz)
+        self._diag_pos = self.exchange.tangent_diagonal
+        self.LHS = PETSc.Mat().createAIJ(size=((2 * no, 2 * N), (2 * no, 2 * N)), comm=self.comm,
+                                         csr=(self._R_indptr, self._R_indices, self._L_vals))
+        self.LHS.assemble()
         inactive = ~mv.active[:no]
         self._w_alpha = np.where(inactive, 0.0, mv.w_alpha[:no])
         self._w_gamma = np.where(inactive, 0.0, mv.w_gamma[:no]) if precession else np.zeros(no)
@@ -251,8 +256,8 @@ class LLG:
         self.ksp.getPC().setType("bjacobi" if self.comm.size > 1 else "ilu")
         self.rhs = self.exchange.K.createVecLeft()
         self._fwork = self.exchange.K.createVecLeft()
-        self.x = self.R.createVecRight()
-        self.b = self.R.createVecLeft()
+        self.x = self.LHS.createVecRight()
+        self.b = self.LHS.createVecLeft()
 
         self.t = 0.0
         self.step_count = 0
@@ -357,6 +362,13 @@ class LLG:
         self.P.setValuesCSR(self._P_indptr, self._P_indices, vals)
         self.P.assemble()
 
+    def _set_lhs(self, c: float, blocks: np.ndarray):
+        """LHS = c R + blocks on the diagonal (blocks (n_owned, 4): a11 a12 a21 a22 per vertex)."""
+        np.multiply(self._R_vals, c, out=self._L_vals)
+        self._L_vals[self._diag_pos] += blocks
+        self.LHS.setValuesCSR(self._R_indptr, self._R_indices, self._L_vals)
+        self.LHS.assemble()
+
     def _rest_force(self, m_func, t) -> np.ndarray:
         """Explicit force (anisotropy, Zeeman, stray field) at m_func, time t; (n_local, 3)."""
         m = m_func.x.array.reshape(-1, 3)[: self.mv.n_local]
@@ -410,7 +422,7 @@ class LLG:
         m = self.m_array
         self._update_P()
         tA = time.perf_counter()
-        self.exchange.K.ptap(self.P, result=self.R)
+        self.exchange.tangent_values(self._e1, self._e2, self._R_vals)
         self.exchange.force(self.m.vector, self._fwork)  # -K m: m does not change across retries
         f_ex = self._fwork.array.reshape(-1, 3).copy()
         self.timings["assembly"] += time.perf_counter() - tA
@@ -437,11 +449,9 @@ class LLG:
             w_alpha = self._w_alpha.copy()
             if self.order == 2:
                 w_alpha += 0.5 * k * np.where(mv.active[:no], np.einsum("ij,ij->i", m[:no], Fo), 0.0)
-            self.LHS.zeroEntries()
             sc = self._scale
-            self.LHS.axpy(sc * self.theta * k, self.R, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
             if self._w_alpha_tensor is None:
-                blocks = sc * np.column_stack([w_alpha, -self._w_gamma, self._w_gamma, w_alpha]).ravel()
+                blocks = sc * np.column_stack([w_alpha, -self._w_gamma, self._w_gamma, w_alpha])
             else:  # [e1 e2]^T W [e1 e2] + the order-2 corrections on the diagonal
                 W, e1, e2 = self._w_alpha_tensor, self._e1, self._e2
                 corr = w_alpha - self._w_alpha
@@ -462,9 +472,8 @@ class LLG:
                 a12 = np.einsum("ij,ijk,ik->i", e1, W, e2)
                 a21 = np.einsum("ij,ijk,ik->i", e2, W, e1)
                 a22 = np.einsum("ij,ijk,ik->i", e2, W, e2) + corr
-                blocks = sc * np.column_stack([a11, a12 - self._w_gamma, a21 + self._w_gamma, a22]).ravel()
-            self.LHS.setValuesCSR(self._L_indptr, self._L_indices, blocks, addv=PETSc.InsertMode.ADD_VALUES)
-            self.LHS.assemble()
+                blocks = sc * np.column_stack([a11, a12 - self._w_gamma, a21 + self._w_gamma, a22])
+            self._set_lhs(sc * self.theta * k, blocks)
             self.P.multTranspose(fex, self.b)
             self.b.scale(sc)
             self.timings["assembly"] += time.perf_counter() - tA
@@ -646,20 +655,16 @@ class LLG:
 
         W_Ms = mu0 int Ms phi_i (lumped, 3 x 3 identity blocks), K_ex the exchange stiffness, P the
         tangent basis of m; F (n_owned, 3) nodal forces [J]; c [m/A] >= 0 (c = 0: d = H_eff,perp).
-        Costs one PtAP, one ILU and one GMRES solve, like a time step. Fixed vertices get d = 0.
+        Costs one tangent-plane assembly, one ILU and one GMRES solve, like a time step. Fixed vertices get d = 0.
         """
         mv, no = self.mv, self.mv.n_owned
         self._update_P()
-        self.exchange.K.ptap(self.P, result=self.R)
+        self.exchange.tangent_values(self._e1, self._e2, self._R_vals)
         act = mv.active[:no]
         sc = self._scale_Ms
         w = np.where(act, mv.w_Ms[:no], 1.0 / sc)
-        self.LHS.zeroEntries()
-        self.LHS.axpy(sc * c, self.R, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
         zero = np.zeros(no)
-        self.LHS.setValuesCSR(self._L_indptr, self._L_indices, sc * np.column_stack([w, zero, zero, w]).ravel(),
-                              addv=PETSc.InsertMode.ADD_VALUES)
-        self.LHS.assemble()
+        self._set_lhs(sc * c, sc * np.column_stack([w, zero, zero, w]))
         self.rhs.array.reshape(-1, 3)[:] = F
         self.P.multTranspose(self.rhs, self.b)
         self.b.scale(sc)
