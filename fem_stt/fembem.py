@@ -109,14 +109,6 @@ import numba  # noqa: E402
 _counter = itertools.count()
 
 
-def _aligned_empty(n: int, dtype, align: int = 64) -> np.ndarray:
-    """An uninitialized 1D array of n items whose data pointer is a multiple of ``align`` bytes."""
-    dtype = np.dtype(dtype)
-    buf = np.empty(n * dtype.itemsize + align, dtype=np.uint8)
-    off = (-buf.ctypes.data) % align
-    return buf[off: off + n * dtype.itemsize].view(dtype)
-
-
 def solid_angles(x: np.ndarray, tri: np.ndarray) -> np.ndarray:
     """Signed solid angles [sr] of triangles seen from points, shape (n_x, n_t).
 
@@ -629,6 +621,42 @@ class HMatrix:
         return y + self.diag * x[self._rowb]
 
 
+@numba.njit(cache=True, fastmath=True)
+def dense_matvec(B, x, out):
+    """out = B x with B (n, m) stored in float32 or float64, x (m,) and out (n,) float64: products
+    and sums in double precision, in a fixed order (8 rows at a time, each row summed by one
+    vectorized loop; fastmath lets LLVM split a row's sum into SIMD lanes, the same way on every
+    call). Memory-bound like BLAS sgemv on float32 B (9.2 vs 8.5 ms for 4,140 x 8,281 on the
+    project's machine), without sgemv's single-precision sums: on a potential with large
+    cancellations (the double layer of a thin film) those put noise of ~1e-4 of H_d into the
+    field, which stalled the relaxation at ~40 A/m on a 1.25 nm edge mesh."""
+    n, m = B.shape
+    i = 0
+    while i + 8 <= n:
+        r0, r1, r2, r3, r4, r5, r6, r7 = B[i], B[i + 1], B[i + 2], B[i + 3], B[i + 4], B[i + 5], B[i + 6], B[i + 7]
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+        for j in range(m):
+            xj = x[j]
+            s0 += r0[j] * xj
+            s1 += r1[j] * xj
+            s2 += r2[j] * xj
+            s3 += r3[j] * xj
+            s4 += r4[j] * xj
+            s5 += r5[j] * xj
+            s6 += r6[j] * xj
+            s7 += r7[j] * xj
+        out[i], out[i + 1], out[i + 2], out[i + 3] = s0, s1, s2, s3
+        out[i + 4], out[i + 5], out[i + 6], out[i + 7] = s4, s5, s6, s7
+        i += 8
+    while i < n:
+        row = B[i]
+        s = 0.0
+        for j in range(m):
+            s += row[j] * x[j]
+        out[i] = s
+        i += 1
+
+
 def compile_kernels():
     """Compile (or load from numba's on-disk cache) every kernel of this module, on two 2 x 2
     squares 10 apart; returns the seconds it took. Lets timings exclude the one-off JIT cost."""
@@ -642,6 +670,8 @@ def compile_kernels():
     double_layer_matrix(x[:2], np.arange(2), tri, cols, 18, np.float32)
     H = HMatrix(x, np.arange(18), tri, cols, 18, tol=1e-2, leaf_size=4)
     assert H.stats["far_blocks"] > 0
+    for dt in (np.float32, np.float64):
+        dense_matvec(np.zeros((9, 3), dtype=dt), np.zeros(3), np.zeros(9))
     return time.perf_counter() - t0
 
 
@@ -656,12 +686,10 @@ class FemBemStrayField(PotentialField):
         (``kernel="numpy"``; memory).
     dense_dtype : storage of B (dense matrix or H-matrix blocks), ``"float32"`` (default) or
         ``"float64"``. B is computed in double precision; single-precision storage halves the
-        memory and the memory traffic of the per-solve mat-vec (which is bandwidth-bound). The
-        dense mat-vec then runs in single precision (u1 on the boundary rounded, sums in
-        float32): on the 2.5-5 nm SP4 film this noise in u2, differentiated over a cell,
-        changes H_d by 7e-5 relative (RMS; 3e-4 max), on a 20 nm cube by 5e-7 (2e-6 max);
-        both below the discretization error. The H-matrix mat-vec sums in double precision
-        (float32 blocks: ~1e-7).
+        memory and the memory traffic of the per-solve mat-vec (which is bandwidth-bound). Both
+        mat-vecs (dense: :func:`dense_matvec`; H-matrix) multiply and sum in double precision,
+        so float32 storage only rounds the entries (a fixed operator ~1e-7 from B, no noise
+        from one solve to the next).
     compression : ``None`` (default: dense B) or ``"aca"`` (:class:`HMatrix`, module
         docstring "Compression").
     tol : relative accuracy of each ACA block (``compression="aca"``), 1e-12 <= tol <= 1e-2;
@@ -784,15 +812,9 @@ class FemBemStrayField(PotentialField):
         self.ksp2 = self._lu(self.K2)
         self._ub_own = np.empty(len(self._own_rows_local))
         self._ub = np.empty(nb)
-        if compression is None:
-            # 64-byte aligned operands of the per-solve mat-vec: OpenBLAS takes different code
-            # paths (summation orders) for differently aligned vectors, and numpy's small
-            # allocations are only 16-byte aligned, so the result changed in the last bits from
-            # run to run
-            self._ub_lo = _aligned_empty(nb, self.B.dtype)
-            self._g_out = _aligned_empty(len(self._own_rows_local), self.B.dtype)
-        else:  # the H-matrix mat-vec takes the double-precision u1 (numba loops, fixed order)
-            self._ub_lo = self._ub
+        # the dense mat-vec (dense_matvec) and the H-matrix one take the double-precision u1 and
+        # sum in double precision, in a fixed order (repeatable to the last bit)
+        self._g_out = np.empty(len(self._own_rows_local))
         self.timings = {"fem": 0.0, "bem": 0.0}
         self.setup_s = time.perf_counter() - t0
         self.setup_timings = {"boundary": t1 - tb, "bem_matrix": t2 - t1, "fem": time.perf_counter() - t2 + tb - t0}
@@ -900,9 +922,9 @@ class FemBemStrayField(PotentialField):
         u1 = self.u1.vector.array_r
         self._ub_own[:] = u1[self._own_rows_local]
         self.comm.Allgatherv(self._ub_own, [self._ub, self._counts, self._displs, MPI.DOUBLE])
-        if self._ub_lo is not self._ub:
-            self._ub_lo[:] = self._ub
-            g = np.matmul(self.B, self._ub_lo, out=self._g_out)
+        if isinstance(self.B, np.ndarray):
+            dense_matvec(self.B, self._ub, self._g_out)
+            g = self._g_out
         else:
             g = self.B @ self._ub
         t2 = time.perf_counter()
