@@ -33,7 +33,7 @@ v_i = P_i x_i with P_i = [e1_i e2_i]; the reduced matrix is R = P^T K_ex P, asse
 directly as the 2x2 blocks R_ij = k_ij E_i^T E_j of the scalar stiffness k (K_ex = k (x) I_3;
 a fixed sparsity written in place each step, :meth:`fem_stt.llg.field.Exchange.tangent_structure`) plus the 2x2 blocks
 [[W_alpha', -W_gamma], [W_gamma, W_alpha']] (from m x e1 = e2, m x e2 = -e1).
-It is solved by GMRES + block Jacobi/ILU; a step whose largest nodal rotation
+It is solved by GMRES + block Jacobi/ILU, started from the previous step's velocity; a step whose largest nodal rotation
 atan(k |v_i|) exceeds ``max_rotation`` (or that is not finite) is rejected and
 retried with k/2.
 
@@ -253,10 +253,15 @@ class LLG:
         self.ksp.setOperators(self.LHS)
         self.ksp.setType("gmres")
         self.ksp.setTolerances(rtol=ksp_rtol, atol=1e-300, max_it=500)
+        # warm start: each step's GMRES starts from the previous step's tangent velocity (x in the new
+        # basis; the stopping rule ||r|| <= rtol ||b|| does not depend on the guess). SP4: 19 -> 13
+        # iterations per step at rtol 1e-6
+        self.ksp.setInitialGuessNonzero(True)
         self.ksp.getPC().setType("bjacobi" if self.comm.size > 1 else "ilu")
         self.rhs = self.exchange.K.createVecLeft()
         self._fwork = self.exchange.K.createVecLeft()
         self.x = self.LHS.createVecRight()
+        self.x.set(0.0)
         self.b = self.LHS.createVecLeft()
 
         self.t = 0.0
@@ -322,9 +327,11 @@ class LLG:
     def get_state(self) -> dict:
         """Everything a restart needs, as local arrays: m (n_local, 3), the step history
         ``history`` = [(m^{n-1}, k_{n-1}), (m^{n-2}, k_{n-2})] (newest first; used for the
-        second-order extrapolation and the error estimate), the stray-field potential used as
-        the warm start, t, dt, step and rejection counters."""
+        second-order extrapolation and the error estimate), the last tangent velocity ``v``
+        (n_local, 3) [1/s] and the stray-field potential (the warm starts of the linear solves),
+        t, dt, step and rejection counters."""
         return {"m": self.m_array.copy(), "history": [(mh.copy(), kh) for mh, kh in self._history],
+                "v": self.v.x.array.reshape(-1, 3)[: self.mv.n_local].copy(),
                 "u": None if self.stray is None else self.stray.u.x.array.copy(),
                 "t": self.t, "dt": self.dt, "step": self.step_count, "rejected": self.rejected}
 
@@ -335,6 +342,7 @@ class LLG:
         self._history = [(np.array(mh), float(kh)) for mh, kh in state.get("history", [])]
         if self.stray is not None and state.get("u") is not None:
             self.stray.u.x.array[:] = state["u"]
+        self._set_warm_start(state.get("v"))
         self.t, self.dt = float(state["t"]), float(state["dt"])
         self.step_count, self.rejected = int(state["step"]), int(state["rejected"])
 
@@ -342,6 +350,15 @@ class LLG:
         """Replace m (same forms as ``m0``); resets the step history used for extrapolation."""
         self._set_m(self.m, m0, "m")
         self._history = []
+        self._set_warm_start(None)
+
+    def _set_warm_start(self, v):
+        """x = P^T v for the tangent velocity v (n_local, 3) at the current m (None: zero)."""
+        self.v.x.array[:] = 0.0
+        if v is not None:
+            self.v.x.array.reshape(-1, 3)[: self.mv.n_local] = v
+        self._update_P()
+        self.P.multTranspose(self.v.vector, self.x)
 
     @property
     def m_array(self) -> np.ndarray:
@@ -668,6 +685,7 @@ class LLG:
         self.rhs.array.reshape(-1, 3)[:] = F
         self.P.multTranspose(self.rhs, self.b)
         self.b.scale(sc)
+        self.x.set(0.0)  # (the time steps' warm start does not apply here)
         self.ksp.solve(self.b, self.x)
         reason = self.ksp.getConvergedReason()
         if reason <= 0:
@@ -675,6 +693,7 @@ class LLG:
         self.P.mult(self.x, self._fwork)
         d = self._fwork.array.reshape(-1, 3).copy()
         d[self._fixed[:no]] = 0.0
+        self.x.set(0.0)
         return d
 
     def relax_pbb(self, tol: float = 10.0, max_iterations: int = 2000, max_rotation: float = 0.3,

@@ -166,7 +166,7 @@ class LLGRun:
         llg, mv = self.llg, self.llg.mv
         st = llg.get_state()
         hist = st["history"]
-        cols = [st["m"]] + [mh for mh, _ in hist]  # m, m^{n-1}, m^{n-2}, ...
+        cols = [st["m"]] + [mh for mh, _ in hist] + [st["v"]]  # m, m^{n-1}, m^{n-2}, ..., v
         cm, vals = _gather_by_coords(self.comm, mv.Vm.tabulate_dof_coordinates(), np.hstack(cols), mv.n_owned)
         if st["u"] is not None:
             Vu = llg.stray.V
@@ -176,7 +176,9 @@ class LLGRun:
             cu = uvals = np.zeros((0, 3))
         if self.comm.rank == 0:
             tmp = self.output / "checkpoint.tmp.npz"
-            np.savez(tmp, coords=cm, m=vals[:, :3], m_history=vals[:, 3:].reshape(len(cm), len(hist), 3),
+            nh = 3 * len(hist)
+            np.savez(tmp, coords=cm, m=vals[:, :3], m_history=vals[:, 3:3 + nh].reshape(len(cm), len(hist), 3),
+                     v=vals[:, 3 + nh:],
                      k_history=np.array([kh for _, kh in hist], dtype=float), u_coords=cu, u=uvals,
                      t=st["t"], dt=st["dt"], step=st["step"], rejected=st["rejected"])
             os.replace(tmp, self.output / "checkpoint.npz")
@@ -196,7 +198,8 @@ class LLGRun:
                                            "(no step history); start a new run")
         hist = [(_scatter_by_coords(xm, data["coords"], data["m_history"][:, j], scale), float(kh))
                 for j, kh in enumerate(data["k_history"])]
-        llg.set_state({"m": _scatter_by_coords(xm, data["coords"], data["m"], scale), "history": hist,
+        v = _scatter_by_coords(xm, data["coords"], data["v"], scale) if "v" in data else None
+        llg.set_state({"m": _scatter_by_coords(xm, data["coords"], data["m"], scale), "history": hist, "v": v,
                        "u": u, "t": float(data["t"]), "dt": float(data["dt"]),
                        "step": int(data["step"]), "rejected": int(data["rejected"])})
 
