@@ -85,7 +85,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import time
 from typing import Optional
 
@@ -101,10 +100,7 @@ from . import _compat
 from .errors import MeshError, ParameterError, SolverError
 from .magnetostatics import PotentialField, _inverse_lumped_mass
 
-# numba's colored error messages start colorama, whose exit handler writes "\x1b[0m" to stdout
-# (into the middle of another rank's output under mpirun); plain messages avoid that
-os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
-import numba  # noqa: E402
+import numba  # (its error-message style is set in fem_stt/__init__.py)
 
 _counter = itertools.count()
 

@@ -20,13 +20,11 @@ Energy densities (seed 002 "Model equations"; seed 000 eqs. 1.7, 1.11):
 """
 from __future__ import annotations
 
-import os
 from typing import Callable, Dict, Optional, Sequence, Union
 
-os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")  # see fem_stt.fembem
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-import ufl  # noqa: E402
+import numba
+import numpy as np
+import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -125,8 +123,9 @@ class Exchange:
         K_ex = k (x) I_3 (the scalar P1 stiffness k times the 3 x 3 identity per vertex pair, with
         the unit diagonal rows of non-magnetic vertices), so for P = diag(E_i), E_i = [e1_i e2_i]
         (3 x 2), R is made of the 2 x 2 blocks R_ij = k_ij E_i^T E_j (Alouges, Numer. Math. 2008:
-        the tangent-plane system). Returns (indptr, indices) of R's owned rows (2 per owned
-        vertex, global columns 2 J, 2 J + 1), the layout :meth:`tangent_values` fills. Raises
+        the tangent-plane system). Returns (indptr, indices, diagonal): R's owned rows in CSR (2 per
+        owned vertex, global columns 2 J, 2 J + 1; the layout :meth:`tangent_values` fills) and the
+        positions in it of the diagonal 2 x 2 blocks, (n_owned, 4) for a11 a12 a21 a22. Raises
         SolverError if K_ex is not of the form k (x) I_3 (a coupling between components).
         """
         from ..errors import SolverError
@@ -177,14 +176,13 @@ class Exchange:
         within = np.arange(len(pair)) - np.repeat(2 * kptr[:-1], 2 * n)
         idx[r_indptr[2 * seg] + within] = pair
         idx[r_indptr[2 * seg + 1] + within] = pair
-        self.tangent_nnz = len(idx)
         # positions of the diagonal 2 x 2 blocks (k_ii is always stored)
         diag_p = np.flatnonzero(gcol == r0 + np.repeat(np.arange(no), n))
         if len(diag_p) != no:
             raise SolverError("exchange stiffness lacks a diagonal entry")
         q = 4 * kptr[:-1] + 2 * (diag_p - kptr[:-1])
-        self.tangent_diagonal = np.column_stack([q, q + 1, q + 2 * n, q + 2 * n + 1])  # (no, 4): a11 a12 a21 a22
-        return r_indptr.astype(PETSc.IntType), idx.astype(PETSc.IntType)
+        diagonal = np.column_stack([q, q + 1, q + 2 * n, q + 2 * n + 1])
+        return r_indptr.astype(PETSc.IntType), idx.astype(PETSc.IntType), diagonal
 
     def tangent_values(self, e1: np.ndarray, e2: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Values of R = P^T K_ex P (layout of :meth:`tangent_structure`) for the tangent basis
