@@ -18,7 +18,8 @@ Schema (tables and keys; [] = optional):
 
 - ``name``: letters, digits, ``_``, ``-`` (mesh file stem and default output folder)
 - ``[geometry]``: ``kind = "stack"`` with ``mesh_size``, ``[interface_mesh_size]``,
-  ``[edge_mesh_size]``, ``[[geometry.layers]]`` (``name``, ``thickness``, ``material``,
+  ``[edge_mesh_size]``, ``[extruded]`` (true: one triangulation extruded through the layers,
+  :class:`~fem_stt.geometry.LayerStack`), ``[[geometry.layers]]`` (``name``, ``thickness``, ``material``,
   ``cross_section = {shape = "rectangle"|"ellipse", width, depth}`` or
   ``{shape = "circle", diameter}``, ``[mesh_size]``) and ``[geometry.surrounding]``
   (``none = true`` for no air/shell, or ``shape``, ``padding``, ``shell_ratio``,
@@ -250,6 +251,7 @@ class GeometryCfg(_Table):
     mesh_size: Optional[Length] = None
     interface_mesh_size: Optional[Length] = None
     edge_mesh_size: Optional[Length] = None
+    extruded: Optional[StrictBool] = None
     layers: Optional[List[LayerCfg]] = None
     surrounding: Optional[SurroundingCfg] = None
     # kind = "msh"
@@ -507,7 +509,7 @@ class Case(_Table):
 
     def _check_geometry(self):
         g = self.geometry
-        stack_keys = ("mesh_size", "interface_mesh_size", "edge_mesh_size", "layers", "surrounding")
+        stack_keys = ("mesh_size", "interface_mesh_size", "edge_mesh_size", "extruded", "layers", "surrounding")
         msh_keys = ("path", "length_scale", "regions")
         other = msh_keys if g.kind == "stack" else stack_keys
         for k in other:
@@ -567,7 +569,8 @@ class Case(_Table):
                     raise ParameterError(f"geometry.{e.parameter}", _msg(e)) from None
         try:
             stack = LayerStack(layers, mesh_size=g.mesh_size, interface_mesh_size=g.interface_mesh_size,
-                               surrounding=sur, name=self.name, edge_mesh_size=g.edge_mesh_size)
+                               surrounding=sur, name=self.name, edge_mesh_size=g.edge_mesh_size,
+                               extruded=bool(g.extruded))
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", MeshSizeWarning)
                 self._mesh_estimate = stack.check_mesh_size()

@@ -135,6 +135,10 @@ ERRORS = [
                                            "[geometry.surrounding]\nnone = true").replace(
         "[llg]\n", "[llg]\ndemag_method = \"shell\"\n"), "llg.demag_method", "needs the air and shell"),
     ("bad TOML", QUICK_TEXT + "\n[llg\n", "<path>", "not valid TOML"),  # the key is the file
+    ("extruded stack in a surrounding", edit("[geometry]\n", "[geometry]\nextruded = true\n"), "geometry.extruded",
+     "[geometry.surrounding] none = true"),
+    ("extruded not a boolean", edit("[geometry]\n", "[geometry]\nextruded = 1\n"), "geometry.extruded",
+     "boolean"),
 ]
 
 

@@ -85,6 +85,44 @@ def test_curved_cross_sections(cs, area, mesh_dir):
     assert d.shell.shape == "sphere"
 
 
+def test_extruded_stack_columns(mesh_dir):
+    """An extruded stack: the same (x, y) at every z level, round(t / h) cells across each layer, the
+    layers' volumes and facet groups; a field that does not vary along z interpolates to one with
+    zero z-derivative (exactly, to round-off), while the unstructured mesh of the same film does not."""
+    cs = ellipse(60 * NM, 40 * NM)
+    layers = [Layer("fm", 6 * NM, "Py", cs, mesh_size=2 * NM), Layer("nm", 3 * NM, "Cu", cs)]
+    st = LayerStack(layers, mesh_size=5 * NM, edge_mesh_size=2.5 * NM, surrounding=None, name="extruded_ellipse",
+                    extruded=True)
+    assert st.cells_along_z == (3, 1)
+    d = st.mesh(path=mesh_dir / "extruded_ellipse.msh")
+    x = d.mesh.geometry.x[: d.mesh.topology.index_map(0).size_local]
+    levels = np.unique(np.round(x[:, 2] / NM, 9))
+    assert sorted(set(np.concatenate(d.comm.allgather(levels)))) == pytest.approx([0, 2, 4, 6, 9], abs=1e-6)
+    xy = [np.concatenate(d.comm.allgather(np.round(x[np.isclose(x[:, 2], z * NM, atol=1e-3 * NM), :2] / NM, 6)))
+          for z in (0, 2, 4, 6, 9)]
+    base = {tuple(p) for p in xy[0]}
+    assert len(base) > 50 and all({tuple(p) for p in q} == base for q in xy[1:])
+    area = math.pi * 30 * 20 * NM**2
+    assert d.volume("fm") == pytest.approx(area * 6 * NM, rel=0.02, abs=0)
+    assert d.volume("fm") / d.volume("nm") == pytest.approx(2.0, rel=1e-10, abs=0)  # one cross-section
+    assert {"bottom_electrode", "top_electrode", "interface_fm_nm"} <= set(d.facet_groups)
+    assert integrate(d, 1.0 * d.dS(d.facet_groups["interface_fm_nm"])) == pytest.approx(
+        d.volume("nm") / (3 * NM), rel=1e-10, abs=0)
+
+    def z_and_xy_gradients(dom):
+        V = dolfinx.fem.FunctionSpace(dom.mesh, ("CG", 1))
+        f = dolfinx.fem.Function(V)
+        f.interpolate(lambda p: np.sin(p[0] / (8 * NM)) * np.cos(p[1] / (6 * NM)))
+        g = ufl.grad(f)
+        return integrate(dom, g[2] ** 2 * ufl.dx), integrate(dom, (g[0] ** 2 + g[1] ** 2) * ufl.dx)
+
+    gz, gxy = z_and_xy_gradients(d)
+    assert gz <= 1e-24 * gxy
+    plain = LayerStack([Layer("fm", 3 * NM, "Py", cs)], mesh_size=5 * NM, surrounding=None, name="plain_film")
+    gz, gxy = z_and_xy_gradients(plain.mesh(path=mesh_dir / "plain_film.msh"))
+    assert gz > 1e-4 * gxy  # the unstructured film: spurious z-gradients (3.7e-3 of the in-plane ones)
+
+
 def test_mesh_is_reused_and_never_overwritten_silently(mesh_dir):
     cs = rectangle(40 * NM, 40 * NM)
     st = LayerStack([Layer("a", 20 * NM, "Py", cs)], mesh_size=10 * NM, surrounding=None, name="reuse")

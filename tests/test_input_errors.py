@@ -33,6 +33,12 @@ def stack(layers, **kw):
     (lambda: Surrounding(padding=0.0), "surrounding.padding"),
     (lambda: Material("x", Ms=-1.0), "material 'x'.Ms"),
     (lambda: seed_device(mesh_size=-1.0), "mesh_size"),
+    (lambda: stack([Layer("a", 10 * NM, "Py", CS)], extruded=True), "extruded"),  # needs surrounding=None
+    (lambda: stack([Layer("a", 10 * NM, "Py", CS)], surrounding=None, interface_mesh_size=2 * NM, extruded=True),
+     "extruded"),
+    (lambda: stack([Layer("a", 10 * NM, "Py", CS), Layer("b", 10 * NM, "Cu", rectangle(90 * NM, 50 * NM))],
+                   surrounding=None, extruded=True), "layers[1].cross_section"),
+    (lambda: stack([Layer("a", 10 * NM, "Py", CS)], surrounding=None, extruded="yes"), "extruded"),
 ])
 def test_parameter_errors_name_the_parameter(make, parameter, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

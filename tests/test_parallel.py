@@ -94,8 +94,17 @@ def test_schrodinger_poisson_llg_two_ranks_equals_serial(mesh_dir):
     assert abs(serial["integrals"]["j2"]) > 1e-3  # the packet carries a current
 
 
-def test_fembem_stray_field_and_llg_two_ranks_equal_serial(mesh_dir):
-    serial, par = serial_and_parallel("fembem_parallel", mesh_dir)
+@pytest.fixture(scope="module")
+def _fembem_parallel_results(mesh_dir):
+    return serial_and_parallel("fembem_parallel", mesh_dir)
+
+
+@pytest.mark.parametrize("mesh", ["unstructured", "extruded"])
+def test_fembem_stray_field_and_llg_two_ranks_equal_serial(mesh, mesh_dir, _fembem_parallel_results):
+    serial, par = _fembem_parallel_results
+    if mesh == "extruded":  # LayerStack(extruded=True): 3 / 1 / 2 cells across FM1 / spacer / FM2
+        serial, par = serial["extruded"], par["extruded"]
+        assert serial["interior_nodes"] > 0
     assert par["ranks"] == 2 and serial["ranks"] == 1
     assert serial["method"] == par["method"] == "fembem"  # the mesh has no shell
     assert par["boundary_nodes"] == serial["boundary_nodes"]

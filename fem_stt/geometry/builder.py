@@ -142,6 +142,7 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
           extra_metadata: Optional[dict] = None,
           edge_size: Optional[float] = None,
           shell: Optional[ShellGeometry] = None, shell_size: Optional[float] = None,
+          footprint: Optional[Callable] = None, columns: Sequence[Tuple[float, int]] = (),
           verbose: bool = False) -> dict:
     """Mesh ``solids`` (plus air and shell) with Gmsh on the calling process and write ``path``.
 
@@ -156,6 +157,11 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
     interface_size : finer cell size [m] near the surfaces returned for names starting with 'interface_'.
     edge_size : finer cell size [m] near the edges (curves) of the magnets' boundaries.
     shell_size : cell size [m] inside the shell; by default the air region's grading continues into it.
+    footprint, columns : build the solids as columns instead of with ``Solid.make``:
+        ``footprint(occ, s)`` makes the common cross-section at z = 0 (a surface, returns its tag)
+        and solid i is that surface's extrusion by ``columns[i] = (thickness [m], cells along z)``
+        on top of solid i-1, meshed as prisms split into tetrahedra over one triangulation of the
+        cross-section (Gmsh's structured extrusion). Only without ``shell``.
     """
     import gmsh
 
@@ -170,9 +176,20 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
         gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
         gmsh.model.add(path.stem)
         occ = gmsh.model.occ
-        vols = [s.make(occ, sc) for s in solids]
+        if footprint is not None:
+            if shell is not None or len(columns) != len(solids):
+                raise ValueError("footprint/columns: one (thickness, cells) per solid and no shell")
+            surf, solid_vols = footprint(occ, sc), []
+            for thickness, cells in columns:
+                ext = occ.extrude([(2, surf)], 0, 0, thickness * sc, numElements=[int(cells)], recombine=False)
+                surf = ext[0][1]  # the top face, bottom of the next column
+                solid_vols.append([t for d, t in ext if d == 3])
+            outer_vols = inner_vols = set()
+        vols = [] if footprint is not None else [s.make(occ, sc) for s in solids]
         objs = [(3, v) for v in vols]
-        if shell is not None:
+        if footprint is not None:
+            pass  # the columns share their faces already: nothing to fragment
+        elif shell is not None:
             c = [x * sc for x in shell.center]
             a = [x * sc for x in shell.inner]
             r = shell.ratio

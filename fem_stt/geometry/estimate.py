@@ -64,7 +64,8 @@ def estimate(regions: List[dict], refinements: List[dict] = (), air: Optional[di
 
     Parameters
     ----------
-    regions : [{"name", "volume" [m^3], "h" [m]}] the meshed solids.
+    regions : [{"name", "volume" [m^3], "h" [m]}] the meshed solids; a region's optional
+        ``"cells"`` replaces its count from the volume (structured meshes).
     refinements : [{"volume" [m^3], "h" [m], "h_base" [m]}] finer cells over a volume that
         the regions already count at ``h_base`` (interfaces, edges).
     air : {"volume" [m^3], "inner_volume" [m^3], "h_near" [m], "h_far" [m], "grading"} the air and
@@ -77,7 +78,7 @@ def estimate(regions: List[dict], refinements: List[dict] = (), air: Optional[di
 
     Returns dict(cells, vertices, boundary_vertices, memory_bytes).
     """
-    cells = sum(cells_for(r["volume"], r["h"]) for r in regions)
+    cells = sum(r["cells"] if r.get("cells") is not None else cells_for(r["volume"], r["h"]) for r in regions)
     for f in refinements:
         if f["h"] < f["h_base"]:
             cells += cells_for(f["volume"], f["h"]) - cells_for(f["volume"], f["h_base"])

@@ -59,6 +59,20 @@ def _layer_maker(cs: CrossSection, z0: float, t: float):
     return make
 
 
+def _footprint_maker(cs: CrossSection):
+    """The cross-section ``cs`` as a surface at z = 0 (for extruded stacks)."""
+    def make(occ, s):
+        w, d = cs.width * s, cs.depth * s
+        if cs.shape == "rectangle":
+            return occ.addRectangle(-w / 2, -d / 2, 0.0, w, d)
+        rx, ry = w / 2, d / 2
+        disk = occ.addDisk(0, 0, 0, max(rx, ry), min(rx, ry))  # OCC needs major >= minor
+        if ry > rx:
+            occ.rotate([(2, disk)], 0, 0, 0, 0, 0, 1, math.pi / 2)
+        return disk
+    return make
+
+
 def _body_maker(b: Body):
     def make(occ, s):
         c = [x * s for x in b.center]
@@ -211,10 +225,20 @@ class LayerStack(_Meshable):
         Finer cell size [m] near the edges of the layers (where the stray field of a
         uniformly magnetized body is singular); improves thin-film demag accuracy.
     surrounding : Surrounding or None
-        Air region + open-boundary shell (needed for the stray field); ``None`` meshes
-        only the stack (enough for transport studies).
+        Air region + open-boundary shell (needed for the stray field unless it is computed by
+        FEM-BEM, :class:`fem_stt.fembem.FemBemStrayField`); ``None`` meshes only the stack.
     name : str
         Mesh file stem.
+    extruded : bool
+        Mesh the stack as columns: one triangulation of the common cross-section (cells of
+        ``mesh_size``, ``edge_mesh_size`` along its rim) extruded through the layers, with
+        ``max(1, round(thickness / size))`` cells across each layer (``size``: the layer's
+        ``mesh_size`` or the stack's), each prism split into three tetrahedra. Vertices then
+        line up along z, so a field that does not vary through the thickness is represented
+        exactly; an unstructured mesh of a film one or two cells thick joins top and bottom
+        vertices at different (x, y) and so adds spurious z-gradients, and exchange energy, of
+        the order of the in-plane gradient times (offset / thickness). Needs
+        ``surrounding=None``, one cross-section for all layers and no ``interface_mesh_size``.
 
     Raises
     ------
@@ -228,6 +252,7 @@ class LayerStack(_Meshable):
     surrounding: Optional[Surrounding] = dataclasses.field(default_factory=Surrounding)
     name: str = "stack"
     edge_mesh_size: Optional[float] = None
+    extruded: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -237,6 +262,20 @@ class LayerStack(_Meshable):
         object.__setattr__(self, "_materials", tuple(mats))
         if self.surrounding is not None and not isinstance(self.surrounding, Surrounding):
             raise ParameterError("surrounding", "must be a fem_stt.geometry.Surrounding or None")
+        if self.extruded not in (True, False):
+            raise ParameterError("extruded", f"must be true or false, got {self.extruded!r}")
+        if self.extruded:
+            if self.surrounding is not None:
+                raise ParameterError("extruded", "an extruded stack is meshed without a surrounding region: "
+                                                 "set surrounding=None (case file: [geometry.surrounding] none = true; stray field by FEM-BEM)")
+            if self.interface_mesh_size is not None:
+                raise ParameterError("extruded", "interface_mesh_size does not apply to an extruded stack; "
+                                                 "set the layers' mesh_size (cells along z) instead")
+            for i, lay in enumerate(self.layers[1:], start=1):
+                if lay.cross_section != self.layers[0].cross_section:
+                    raise ParameterError(f"layers[{i}].cross_section",
+                                         f"an extruded stack needs one cross-section for all layers: "
+                                         f"{lay.cross_section} differs from layers[0]'s {self.layers[0].cross_section}")
         # placement and fit checks, still before any meshing
         object.__setattr__(self, "_shell",
                            builder.surrounding_geometry(self._solids(), self.surrounding) if self.surrounding else None)
@@ -255,7 +294,7 @@ class LayerStack(_Meshable):
         zs = self.z_interfaces
         out = []
         for i, (lay, mat) in enumerate(zip(self.layers, self._materials)):
-            s = builder.Solid(lay.name, mat, float(lay.mesh_size or self.mesh_size),
+            s = builder.Solid(lay.name, mat, float(self.mesh_size if self.extruded else lay.mesh_size or self.mesh_size),
                               _layer_maker(lay.cross_section, zs[i], lay.thickness),
                               _rim_points(lay.cross_section, zs[i], zs[i + 1]), param=f"layers[{i}]")
             out.append(s)
@@ -272,7 +311,15 @@ class LayerStack(_Meshable):
             "interface_mesh_size": self.interface_mesh_size,
             "edge_mesh_size": self.edge_mesh_size,
             "surrounding": dataclasses.asdict(self.surrounding) if self.surrounding else None,
+            **({"extruded": True} if self.extruded else {}),  # absent when False: earlier meshes keep their hash
         }
+
+    @property
+    def cells_along_z(self):
+        """Cells across each layer of an extruded stack (``None`` for an unstructured one)."""
+        if not self.extruded:
+            return None
+        return tuple(max(1, round(lay.thickness / float(lay.mesh_size or self.mesh_size))) for lay in self.layers)
 
     def _facets(self, gmsh, vol_of, unit):
         zs = [z / unit for z in self.z_interfaces]
@@ -296,18 +343,43 @@ class LayerStack(_Meshable):
         return groups
 
     def _builder_kwargs(self) -> dict:
-        return {"facet_groups": self._facets, "interface_size": self.interface_mesh_size,
-                "edge_size": self.edge_mesh_size}
+        kw = {"facet_groups": self._facets, "interface_size": self.interface_mesh_size,
+              "edge_size": self.edge_mesh_size}
+        if self.extruded:
+            kw.update(footprint=_footprint_maker(self.layers[0].cross_section),
+                      columns=[(lay.thickness, n) for lay, n in zip(self.layers, self.cells_along_z)])
+        return kw
+
+    def _footprint_triangles(self):
+        """Estimated triangles of an extruded stack's cross-section: area / (0.433 h^2) (the
+        equilateral triangle of side h), plus the strip along the rim refined to edge_mesh_size
+        (Gmsh's threshold: that size within one edge size of the rim, growing linearly back to h
+        over the next 2 (h - edge))."""
+        area, perim = _area_perimeter(self.layers[0].cross_section)
+        h, tri = float(self.mesh_size), 0.25 * math.sqrt(3.0)
+        n = area / (tri * h**2)
+        e = self.edge_mesh_size
+        if e is not None and e < h:
+            d = np.linspace(0.0, e + 2.0 * (h - e), 201)
+            size = np.clip(e + 0.5 * (d - e), e, h)
+            f = perim * (1.0 / (tri * size**2) - 1.0 / (tri * h**2))
+            n += float(np.sum(0.5 * (f[1:] + f[:-1]) * np.diff(d)))
+        return n
 
     def _estimate_parts(self):
         regions, refinements, surface = [], [], 0.0
         for i, (lay, mat) in enumerate(zip(self.layers, self._materials)):
             area, perim = _area_perimeter(lay.cross_section)
             h = float(lay.mesh_size or self.mesh_size)
-            regions.append({"name": lay.name, "volume": area * lay.thickness, "h": h, "material": mat,
-                            "thickness": lay.thickness, "param": f"layers[{i}].mesh_size" if lay.mesh_size else "mesh_size"})
             if mat.Ms > 0:
                 surface += 2.0 * area + perim * lay.thickness
+            if self.extruded:  # three tetrahedra per prism; the cells along z are thinner than the layer
+                regions.append({"name": lay.name, "volume": area * lay.thickness, "h": float(self.mesh_size),
+                                "cells": 3.0 * self.cells_along_z[i] * self._footprint_triangles(), "material": mat,
+                                "thickness": None, "param": "mesh_size"})
+                continue
+            regions.append({"name": lay.name, "volume": area * lay.thickness, "h": h, "material": mat,
+                            "thickness": lay.thickness, "param": f"layers[{i}].mesh_size" if lay.mesh_size else "mesh_size"})
             if self.edge_mesh_size is not None:  # a tube of radius h around the rims and the vertical edges
                 length = 2.0 * perim + (4.0 * lay.thickness if lay.cross_section.shape == "rectangle" else 0.0)
                 refinements.append({"volume": 0.25 * math.pi * h**2 * length, "h": self.edge_mesh_size, "h_base": h})

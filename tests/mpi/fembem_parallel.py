@@ -17,12 +17,16 @@ from fem_stt.magnetostatics import uniform_magnetization
 from fem_stt.materials import Material
 
 
-def compute(mesh_dir: Path, comm=MPI.COMM_WORLD) -> dict:
+def compute(mesh_dir: Path, comm=MPI.COMM_WORLD, extruded=False) -> dict:
+    """The stack unstructured and (``extruded``, 3 / 1 / 2 cells across FM1 / spacer / FM2) extruded."""
     mat = Material("p", Ms=8e5, A=1.3e-11, alpha=0.1)
-    st = LayerStack([Layer("FM1", 6 * NM, mat, rectangle(40 * NM, 20 * NM)), Layer("spacer", 3 * NM, "Cu",
-                     rectangle(40 * NM, 20 * NM)), Layer("FM2", 4 * NM, mat, rectangle(40 * NM, 20 * NM))],
-                    mesh_size=5 * NM, surrounding=None, name="fembem_parallel")
-    d = st.mesh(path=Path(mesh_dir) / "fembem_parallel.msh", comm=comm)
+    hz = (2 * NM, None, 2 * NM) if extruded else (None,) * 3
+    st = LayerStack([Layer("FM1", 6 * NM, mat, rectangle(40 * NM, 20 * NM), mesh_size=hz[0]),
+                     Layer("spacer", 3 * NM, "Cu", rectangle(40 * NM, 20 * NM), mesh_size=hz[1]),
+                     Layer("FM2", 4 * NM, mat, rectangle(40 * NM, 20 * NM), mesh_size=hz[2])],
+                    mesh_size=5 * NM, surrounding=None, name="fembem_parallel" + ("_extruded" if extruded else ""),
+                    extruded=extruded)
+    d = st.mesh(path=Path(mesh_dir) / f"{st.name}.msh", comm=comm)
     s = LLG(d, m0, H_ext=(0, 2e4, 1e4), order=2, dt=1e-13, dt_max=2e-13, ksp_rtol=1e-13,
             stray_field_options={"dense_dtype": "float64"})  # float32 storage: summation order shows at 1e-7
     sf = s.stray
@@ -31,7 +35,10 @@ def compute(mesh_dir: Path, comm=MPI.COMM_WORLD) -> dict:
                "avg_FM2": sf.average_field(["FM2"]).tolist()}
     s.advance(3e-12)
     out = trajectory_result(s, comm)
-    out.update(method=s.demag_method, boundary_nodes=sf.num_boundary_nodes, uniform=uniform)
+    out.update(method=s.demag_method, boundary_nodes=sf.num_boundary_nodes, uniform=uniform,
+               interior_nodes=sf.num_interior_nodes)
+    if not extruded:
+        out["extruded"] = compute(mesh_dir, comm, extruded=True)
     return out
 
 
