@@ -3,7 +3,8 @@
 Permalloy film 500 x 125 x 3 nm (Ms = 8e5 A/m, A = 1.3e-11 J/m, alpha = 0.02), meshed
 alone with cells of ``--mesh-size`` and half that along the film's edges, where the stray
 field is singular; stray field by FEM-BEM (``--open-boundary shell``: the film in an air box
-with a transformed shell instead). The S-state is relaxed from m = (1, 0.25, 0.1) until
+with a transformed shell instead). ``--cells-along-z N``: the film's triangulation extruded through
+the thickness in N cells instead (more accurate, slower: README, "mesh study"). The S-state is relaxed from m = (1, 0.25, 0.1) until
 max_i |m_i x H_eff,i| < 20 A/m, by exchange-preconditioned Barzilai-Borwein descent
 (``--relax-method pbb``, :meth:`fem_stt.llg.LLG.relax_pbb`; ``damping``: the overdamped LLG
 flow), then the field mu0 H = (-24.6, 4.3, 0) mT (field 1) or (-35.5, -6.3, 0) mT (field 2) is
@@ -54,7 +55,7 @@ def default_reference_dir() -> Path:
 def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, dt_max=None, relax_tol=20.0,
             degree=2, xdmf_every=20, mesh_dir=ROOT / "meshes", reference_dir=None, plot=True, comm=MPI.COMM_WORLD,
             open_boundary="fembem", edge_size=None, max_rotation=None, tolerance=5e-4, relax_method="pbb",
-            energy_every=100, ksp_rtol=1e-6):
+            energy_every=100, ksp_rtol=1e-6, cells_along_z=0):
     """Run SP4; returns the summary dict (also written to summary.json).
 
     ``tolerance``: local error per step for error-controlled steps (None or 0: the rotation
@@ -73,6 +74,10 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     tolerance = tolerance or None
     if tolerance is not None and not 0 < tolerance <= 0.1:
         raise ParameterError("tolerance", f"must be in (0, 0.1] or 0/None (rotation rule), got {tolerance!r}")
+    if isinstance(cells_along_z, bool) or not isinstance(cells_along_z, (int, np.integer)) or cells_along_z < 0:
+        raise ParameterError("cells_along_z", f"must be an integer >= 0 (0: unstructured mesh), got {cells_along_z!r}")
+    if cells_along_z and open_boundary != "fembem":
+        raise ParameterError("cells_along_z", "an extruded mesh needs open_boundary='fembem'")
     if dt_max is None:
         dt_max = 1e-11 if tolerance else 1e-12
     if max_rotation is None:
@@ -82,7 +87,8 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
         edge_size = mesh_size / 2
     edge_size = edge_size or None  # 0: a uniform mesh
     t0 = time.perf_counter()
-    dom = sp4_domain(mesh_size, comm=comm, mesh_dir=mesh_dir, open_boundary=open_boundary, edge_size=edge_size)
+    dom = sp4_domain(mesh_size, comm=comm, mesh_dir=mesh_dir, open_boundary=open_boundary, edge_size=edge_size,
+                     extruded=cells_along_z > 0, cells_along_z=max(cells_along_z, 1))
     llg = LLG(dom, sp4_initial_state, demag=True, demag_method=open_boundary, order=2, dt=1e-13, dt_max=dt_max,
               max_rotation=max_rotation, tolerance=tolerance, ksp_rtol=ksp_rtol, stray_field_options={"degree": degree} if open_boundary == "shell" else None)
     t_setup = time.perf_counter() - t0
@@ -103,6 +109,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     run = LLGRun(llg, out, xdmf_every=xdmf_every, csv_every=1, checkpoint_every=500, energy_every=energy_every,
                  overwrite=True, parameters={"problem": "muMAG SP4", "field": field, "mu0H_mT": SP4_FIELDS_mT[field],
                                              "mesh_size": mesh_size, "edge_size": edge_size,
+                                             "cells_along_z": cells_along_z,
                                              "tolerance": tolerance, "dt_max": dt_max, "max_rotation": max_rotation,
                                              "relax_method": relax_method,
                                              "open_boundary": open_boundary,
@@ -116,6 +123,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     if open_boundary == "fembem":
         llg.timings.update({f"stray_field_{k}": v for k, v in llg.stray.timings.items()})
     summary = {"field": field, "h_nm": mesh_size * 1e9, "edge_nm": edge_size * 1e9 if edge_size else None,
+               "cells_along_z": cells_along_z,
                "open_boundary": open_boundary, "potential_degree": degree if open_boundary == "shell" else 1,
                "ranks": comm.size,
                "dofs": {"m_vertices": int(llg.mv.owned_sum(llg.mv.active.astype(float))),
@@ -177,6 +185,8 @@ def main(argv=None):
     ap.add_argument("--open-boundary", default="fembem", choices=("fembem", "shell"),
                     help="stray field: FEM-BEM on the film alone, or P2 in air + shell")
     ap.add_argument("--edge-size", type=float, default=None, help="cell size near the film's edges [m] (default: half the mesh size; 0: uniform)")
+    ap.add_argument("--cells-along-z", type=int, default=0,
+                    help="N > 0: the film's triangulation extruded through the thickness in N cells (0: unstructured)")
     ap.add_argument("--max-rotation", type=float, default=None,
                     help="largest nodal rotation per step [rad] (default 0.2 with --tolerance, 0.05 without)")
     ap.add_argument("--output", default=None)
@@ -185,7 +195,7 @@ def main(argv=None):
     setup_logging()
     run_sp4(a.field, a.mesh_size, a.t_end, a.output, a.overwrite, a.dt_max, open_boundary=a.open_boundary,
             edge_size=a.edge_size, max_rotation=a.max_rotation, tolerance=a.tolerance, relax_method=a.relax_method,
-            energy_every=a.energy_every)
+            energy_every=a.energy_every, cells_along_z=a.cells_along_z)
 
 
 if __name__ == "__main__":

@@ -44,3 +44,17 @@ def test_sp4_reduced_two_ranks(tmp_path):
     assert s["my_rms_vs_oommf_0_0.3ns"] < 0.02  # over 0 ... 0.16 ns here
     for f in ("m.xdmf", "scalars.csv", "provenance.json", "checkpoint.npz", "sp4_field1.png"):
         assert (out / f).is_file(), f
+
+
+@pytest.mark.parametrize("kw", [dict(cells_along_z=-1), dict(cells_along_z=1.5), dict(cells_along_z=True),
+                                dict(cells_along_z=2, open_boundary="shell")])
+def test_sp4_demo_rejects_bad_cells_along_z_before_any_work(kw, tmp_path):
+    sys.path.insert(0, str(ROOT / "demos"))
+    try:
+        from standard_problem_4 import run_sp4
+    finally:
+        sys.path.pop(0)
+    from fem_stt.errors import ParameterError
+    with pytest.raises(ParameterError, match="cells_along_z"):
+        run_sp4(1, 10e-9, 1e-12, tmp_path / "out", mesh_dir=tmp_path, **kw)
+    assert not any(tmp_path.iterdir())  # no output folder, no mesh
