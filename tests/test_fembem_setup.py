@@ -89,7 +89,7 @@ def test_hmatrix_equals_dense_operator(film_small, tol):
     assert np.linalg.norm(Hr @ x - s.B[rows] @ x) < 0.1 * tol * np.linalg.norm(s.B[rows] @ x)
 
 
-def test_hmatrix_field_matches_dense_serial_and_two_ranks(mesh_dir):
+def test_hmatrix_and_planar_fields_match_dense_serial_and_two_ranks(mesh_dir):
     """Default ACA options (tol 1e-5, float32 blocks) against the dense float64 B on a 300 x 100
     x 3 nm film: nodal H_d to 1e-4 relative (L2), on 1 and on 2 ranks; memory of B reported."""
     sys.path.insert(0, str(HERE / "mpi"))
@@ -108,6 +108,13 @@ def test_hmatrix_field_matches_dense_serial_and_two_ranks(mesh_dir):
     assert par["ranks"] == 2 and len(par["aca"]["stats"]) == 2
     assert par["dense"]["energy"] == pytest.approx(serial["dense"]["energy"], rel=1e-10, abs=0)
     assert par["aca"]["energy"] == pytest.approx(serial["aca"]["energy"], rel=1e-5, abs=0)
+    # compression="planar": the same B without the blocks that vanish between coplanar faces
+    for r in (serial, par):
+        print("planar:", r["rel_l2_planar"], r["planar"]["dropped_fraction"], r["planar"]["operator_bytes"])
+        assert r["rel_l2_planar"] < 1e-12  # the dropped entries are round-off
+        assert r["planar"]["dropped_fraction"] > 0.3  # top from top, bottom from bottom (all but the rims)
+        assert r["planar"]["operator_bytes"] < 0.7 * r["dense"]["operator_bytes"]
+    assert par["planar"]["energy"] == pytest.approx(serial["planar"]["energy"], rel=1e-10, abs=0)
 
 
 def test_fembem_setup_options_errors(film_small):
