@@ -4,7 +4,8 @@ Permalloy film 500 x 125 x 3 nm (Ms = 8e5 A/m, A = 1.3e-11 J/m, alpha = 0.02), m
 alone with cells of ``--mesh-size`` and half that along the film's edges, where the stray
 field is singular; stray field by FEM-BEM (``--open-boundary shell``: the film in an air box
 with a transformed shell instead; FEM-BEM's B is stored without the blocks between coplanar faces,
-which vanish: ``compression="planar"``, :class:`fem_stt.fembem.PlanarBlockMatrix`). ``--cells-along-z N``: the film's triangulation extruded through
+which vanish: the LLG's default ``compression="planar"``, :class:`fem_stt.fembem.PlanarBlockMatrix`).
+``--cells-along-z N``: the film's triangulation extruded through
 the thickness in N cells instead (more accurate, slower: README, "mesh study"). The S-state is relaxed from m = (1, 0.25, 0.1) until
 max_i |m_i x H_eff,i| < 20 A/m, by exchange-preconditioned Barzilai-Borwein descent
 (``--relax-method pbb``, :meth:`fem_stt.llg.LLG.relax_pbb`; ``damping``: the overdamped LLG
@@ -91,7 +92,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     dom = sp4_domain(mesh_size, comm=comm, mesh_dir=mesh_dir, open_boundary=open_boundary, edge_size=edge_size,
                      extruded=cells_along_z > 0, cells_along_z=max(cells_along_z, 1))
     llg = LLG(dom, sp4_initial_state, demag=True, demag_method=open_boundary, order=2, dt=1e-13, dt_max=dt_max,
-              max_rotation=max_rotation, tolerance=tolerance, ksp_rtol=ksp_rtol, stray_field_options={"degree": degree} if open_boundary == "shell" else {"compression": "planar"})
+              max_rotation=max_rotation, tolerance=tolerance, ksp_rtol=ksp_rtol, stray_field_options={"degree": degree} if open_boundary == "shell" else None)
     t_setup = time.perf_counter() - t0
     t0 = time.perf_counter()
     fe0 = llg.field_evaluations
