@@ -129,10 +129,10 @@ def worker(film: str, repeat: int, numpy_rows: int, dense64_max_bytes: float, me
                   "numba_s": timing["numba"], "speedup": round(timing["numpy"] / max(timing["numba"], 1e-9), 2),
                   "numpy_s_full": round(timing["numpy"] * scale, 1), "extrapolated": partial}
     del s
-    dense, H_dense, s = run()
+    dense, H_dense, s = run(compression=None)
     del s
     if 8 * nb ** 2 <= dense64_max_bytes:
-        ref_kw, ref_name = {"dense_dtype": "float64"}, "dense float64"
+        ref_kw, ref_name = {"dense_dtype": "float64", "compression": None}, "dense float64"
     else:
         ref_kw, ref_name = {"compression": "aca", "tol": 1e-8, "dense_dtype": "float64"}, "aca tol 1e-8 float64"
     ref, H_ref, s = run(**ref_kw)

@@ -28,19 +28,18 @@ from fem_stt.validation import SP4_FIELDS_mT, first_zero_crossing, sp4_domain, s
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def study(h_nm, edge_nm, extruded=0, t_end=0.16e-9, tolerance=5e-4, comm=MPI.COMM_WORLD):
+def study(h_nm, edge_nm, cells_along_z=None, t_end=0.16e-9, tolerance=5e-4, comm=MPI.COMM_WORLD):
     """One mesh of the study (module docstring); returns the JSON row (on every rank)."""
     w0 = time.perf_counter()
     dom = sp4_domain(h_nm * 1e-9, comm=comm, mesh_dir=ROOT / "meshes",
-                     edge_size=None if edge_nm is None else edge_nm * 1e-9, extruded=extruded > 0,
-                     cells_along_z=max(extruded, 1))
+                     edge_size=None if edge_nm is None else edge_nm * 1e-9, cells_along_z=cells_along_z)
     llg = LLG(dom, sp4_initial_state, demag=True, demag_method="fembem", order=2, ksp_rtol=1e-6)
     setup = time.perf_counter() - w0
     w0 = time.perf_counter()
     rel = llg.relax(tol=20.0, method="pbb")
     relax = time.perf_counter() - w0
     m0, s_state = llg.m_array.copy(), llg.average().tolist()
-    row = {"benchmark": "sp4_mesh", "h_nm": h_nm, "edge_nm": edge_nm, "extruded_cells_along_z": extruded, "ranks": comm.size,
+    row = {"benchmark": "sp4_mesh", "h_nm": h_nm, "edge_nm": edge_nm, "extruded_cells_along_z": cells_along_z or 0, "ranks": comm.size,
            "vertices": dom.mesh.topology.index_map(0).size_global,
            "boundary_nodes": llg.stray.num_boundary_nodes, "setup_s": setup, "relax_s": relax,
            "relax_iterations": rel["iterations"], "S_state": s_state,
@@ -66,7 +65,7 @@ def main():
     a = ap.parse_args()
     for spec in a.mesh:
         h, e, *x = spec.split(":")
-        row = study(float(h), None if e == "-" else float(e), int(x[0][1:] or 1) if x else 0, a.t_end)
+        row = study(float(h), None if e == "-" else float(e), int(x[0][1:] or 1) if x else None, a.t_end)
         if MPI.COMM_WORLD.rank == 0:
             print(json.dumps(row), flush=True)
 

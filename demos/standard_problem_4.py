@@ -4,7 +4,7 @@ Permalloy film 500 x 125 x 3 nm (Ms = 8e5 A/m, A = 1.3e-11 J/m, alpha = 0.02), m
 alone with cells of ``--mesh-size`` and half that along the film's edges, where the stray
 field is singular; stray field by FEM-BEM (``--open-boundary shell``: the film in an air box
 with a transformed shell instead; FEM-BEM's B is stored without the blocks between coplanar faces,
-which vanish: the LLG's default ``compression="planar"``, :class:`fem_stt.fembem.PlanarBlockMatrix`).
+which vanish: ``compression="planar"``, :class:`fem_stt.fembem.PlanarBlockMatrix`).
 ``--cells-along-z N``: the film's triangulation extruded through
 the thickness in N cells instead (more accurate, slower: README, "mesh study"). The S-state is relaxed from m = (1, 0.25, 0.1) until
 max_i |m_i x H_eff,i| < 20 A/m, by exchange-preconditioned Barzilai-Borwein descent
@@ -42,8 +42,8 @@ from fem_stt.errors import ParameterError
 from fem_stt.io import prepare_output_dir, setup_logging, write_json
 from fem_stt.llg import LLG
 from fem_stt.llg.run import LLGRun, progress_logger
-from fem_stt.validation import (SP4_FIELDS_mT, first_zero_crossing, load_oommf_reference, sp4_domain,
-                                sp4_initial_state)
+from fem_stt.validation import (SP4_FIELDS_mT, first_zero_crossing, load_oommf_reference, require_cells_along_z,
+                                sp4_domain, sp4_initial_state)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def default_reference_dir() -> Path:
 def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, dt_max=None, relax_tol=20.0,
             degree=2, xdmf_every=20, mesh_dir=ROOT / "meshes", reference_dir=None, plot=True, comm=MPI.COMM_WORLD,
             open_boundary="fembem", edge_size=None, max_rotation=None, tolerance=5e-4, relax_method="pbb",
-            energy_every=100, ksp_rtol=1e-6, cells_along_z=0):
+            energy_every=100, ksp_rtol=1e-6, cells_along_z=None):
     """Run SP4; returns the summary dict (also written to summary.json).
 
     ``tolerance``: local error per step for error-controlled steps (None or 0: the rotation
@@ -76,9 +76,8 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     tolerance = tolerance or None
     if tolerance is not None and not 0 < tolerance <= 0.1:
         raise ParameterError("tolerance", f"must be in (0, 0.1] or 0/None (rotation rule), got {tolerance!r}")
-    if isinstance(cells_along_z, bool) or not isinstance(cells_along_z, (int, np.integer)) or cells_along_z < 0:
-        raise ParameterError("cells_along_z", f"must be an integer >= 0 (0: unstructured mesh), got {cells_along_z!r}")
-    if cells_along_z and open_boundary != "fembem":
+    require_cells_along_z(cells_along_z)
+    if cells_along_z is not None and open_boundary != "fembem":
         raise ParameterError("cells_along_z", "an extruded mesh needs open_boundary='fembem'")
     if dt_max is None:
         dt_max = 1e-11 if tolerance else 1e-12
@@ -90,7 +89,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     edge_size = edge_size or None  # 0: a uniform mesh
     t0 = time.perf_counter()
     dom = sp4_domain(mesh_size, comm=comm, mesh_dir=mesh_dir, open_boundary=open_boundary, edge_size=edge_size,
-                     extruded=cells_along_z > 0, cells_along_z=max(cells_along_z, 1))
+                     cells_along_z=cells_along_z)
     llg = LLG(dom, sp4_initial_state, demag=True, demag_method=open_boundary, order=2, dt=1e-13, dt_max=dt_max,
               max_rotation=max_rotation, tolerance=tolerance, ksp_rtol=ksp_rtol, stray_field_options={"degree": degree} if open_boundary == "shell" else None)
     t_setup = time.perf_counter() - t0
@@ -187,8 +186,8 @@ def main(argv=None):
     ap.add_argument("--open-boundary", default="fembem", choices=("fembem", "shell"),
                     help="stray field: FEM-BEM on the film alone, or P2 in air + shell")
     ap.add_argument("--edge-size", type=float, default=None, help="cell size near the film's edges [m] (default: half the mesh size; 0: uniform)")
-    ap.add_argument("--cells-along-z", type=int, default=0,
-                    help="N > 0: the film's triangulation extruded through the thickness in N cells (0: unstructured)")
+    ap.add_argument("--cells-along-z", type=int, default=None,
+                    help="N: the film's triangulation extruded through the thickness in N cells (default: unstructured)")
     ap.add_argument("--max-rotation", type=float, default=None,
                     help="largest nodal rotation per step [rad] (default 0.2 with --tolerance, 0.05 without)")
     ap.add_argument("--output", default=None)

@@ -692,8 +692,8 @@ class PlanarBlockMatrix:
     layer of a triangle seen from a point in its own plane is zero (n.(x - y) = 0 in the kernel,
     module docstring), so B_ij = 0 for i != j whenever every boundary triangle around vertex j
     lies in a plane through x_i. On a flat film this is the top face seen from the top face and
-    the bottom face from the bottom face: 49 % of SP4's B (8,281 boundary vertices), whose
-    computed entries are round-off (<= 1e-7 of max |B|).
+    the bottom face from the bottom face (all but the rim vertices): 39 % of SP4's B (8,281
+    boundary vertices), whose computed entries are round-off (<= 1e-7 of max |B|).
 
     Columns are grouped by plane (the vertices whose triangles all lie in one plane; planes with
     fewer than ``min_group`` such vertices, and vertices on an edge between planes, stay in one
@@ -750,7 +750,7 @@ class PlanarBlockMatrix:
                     raise RuntimeError(f"PlanarBlockMatrix: an entry left out is {worst / scale:.1e} of max |B|")
                 dropped += Bd.size
             block = np.ascontiguousarray(B[np.ix_(rows, keep)])
-            on_diag = np.isin(self._rowb[rows], np.flatnonzero(drop))  # diagonal in a dropped column
+            on_diag = drop[self._rowb[rows]]  # the row's own column was left out
             self.blocks.append((rows, keep, block, on_diag))
         self.dropped_fraction = dropped / max(B.size, 1)
         self.nbytes = sum(b.nbytes for _, _, b, _ in self.blocks) + self.diag.nbytes
@@ -761,7 +761,7 @@ class PlanarBlockMatrix:
         y = np.empty(self.shape[0])
         for rows, keep, block, on_diag in self.blocks:
             out = self._out[: len(rows)]
-            dense_matvec(block, np.ascontiguousarray(x[keep]), out)
+            dense_matvec(block, x[keep], out)
             y[rows] = out
             # the diagonal of a row whose own column was left out (its plane's group)
             y[rows[on_diag]] += self.diag[rows[on_diag]] * x[self._rowb[rows[on_diag]]]
@@ -801,13 +801,14 @@ class FemBemStrayField(PotentialField):
         mat-vecs (dense: :func:`dense_matvec`; H-matrix) multiply and sum in double precision,
         so float32 storage only rounds the entries (a fixed operator ~1e-7 from B, no noise
         from one solve to the next).
-    compression : ``None`` (default: dense B), ``"aca"`` (:class:`HMatrix`, module
-        docstring "Compression") or ``"planar"`` (:class:`PlanarBlockMatrix`: the dense B
-        without the blocks that vanish between coplanar faces; half of a flat film's B).
+    compression : ``"planar"`` (default, :class:`PlanarBlockMatrix`: the dense B without the
+        blocks that vanish between coplanar faces, 39 % of SP4's B; the same field to ~1e-12),
+        ``None`` (all of the dense B, an ``ndarray``) or ``"aca"`` (:class:`HMatrix`, module
+        docstring "Compression").
     tol : relative accuracy of each ACA block (``compression="aca"``), 1e-12 <= tol <= 1e-2;
         H_d changes by ~tol / 2 relative (RMS; SP4 film).
     kernel : ``"numba"`` (default, :func:`double_layer_matrix`) or ``"numpy"`` (the
-        vectorized reference :func:`lindholm_weights`; dense only).
+        vectorized reference :func:`lindholm_weights`; not with ``"aca"``).
 
     Attributes
     ----------
@@ -827,7 +828,7 @@ class FemBemStrayField(PotentialField):
     """
 
     def __init__(self, domain, Vm=None, chunk_pairs: int = 1_500_000, dense_dtype: str = "float32",
-                 compression: Optional[str] = None, tol: float = 1e-5, kernel: str = "numba"):
+                 compression: Optional[str] = "planar", tol: float = 1e-5, kernel: str = "numba"):
         t0 = time.perf_counter()
         mags = domain.magnetic_regions
         if not mags:
@@ -840,8 +841,8 @@ class FemBemStrayField(PotentialField):
             raise ParameterError("compression", f"must be None, 'aca' or 'planar', got {compression!r}")
         if not 1e-12 <= float(tol) <= 1e-2:
             raise ParameterError("tol", f"must be in [1e-12, 1e-2], got {tol!r}")
-        if kernel not in ("numba", "numpy") or (kernel == "numpy" and compression is not None):
-            raise ParameterError("kernel", f"must be 'numba' or 'numpy' (dense only), got {kernel!r}")
+        if kernel not in ("numba", "numpy") or (kernel == "numpy" and compression == "aca"):
+            raise ParameterError("kernel", f"must be 'numba' or 'numpy' (not with 'aca'), got {kernel!r}")
         self.domain = domain
         self.magnetic_regions = mags
         mesh = domain.mesh
@@ -881,12 +882,14 @@ class FemBemStrayField(PotentialField):
         if compression == "aca":
             self.B = HMatrix(x_rows, rowb, tri_x, cols, nb, tol=float(tol), dtype=dtype)
             self.solid_angle = self.B.solid_angle
-        elif kernel == "numba":
-            self.B, self.solid_angle = double_layer_matrix(x_rows, rowb, tri_x, cols, nb, dtype)
+        else:
+            if kernel == "numba":
+                self.B, self.solid_angle = double_layer_matrix(x_rows, rowb, tri_x, cols, nb, dtype)
+            else:
+                self.B, self.solid_angle = double_layer_matrix_numpy(x_rows, rowb, tri_x, cols, nb, dtype,
+                                                                     int(chunk_pairs))
             if compression == "planar":
                 self.B = PlanarBlockMatrix(self.B, x_rows, rowb, tri_x, cols)
-        else:
-            self.B, self.solid_angle = double_layer_matrix_numpy(x_rows, rowb, tri_x, cols, nb, dtype, int(chunk_pairs))
         self.compression = compression
         self.operator_bytes = comm.allreduce(int(self.B.nbytes), op=MPI.SUM)
         t2 = time.perf_counter()

@@ -104,15 +104,21 @@ SP4_S_STATE = (0.96697, 0.12527, 0.0)  # relaxed <m>, mumax3 (shared/reference/R
 SP4_CROSSING_PS = {1: 138.419, 2: 136.685}  # first zero crossing of <mx>, NIST/OOMMF 1 nm cells
 
 
+def require_cells_along_z(n) -> None:
+    """ParameterError unless ``n`` is None (unstructured mesh) or an integer >= 1."""
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise ParameterError("cells_along_z", f"must be an integer >= 1 (or None: unstructured mesh), got {n!r}")
+
+
 def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes"), open_boundary: str = "fembem",
-               edge_size: Optional[float] = None, extruded: bool = False, cells_along_z: int = 1):
+               edge_size: Optional[float] = None, cells_along_z: Optional[int] = None):
     """The SP4 film (region ``film``, 500 x 125 x 3 nm) with cell size ``h`` [m].
 
     ``open_boundary="fembem"``: the film alone (for :class:`fem_stt.fembem.FemBemStrayField`);
     ``"shell"``: the film in an air box + shell. ``edge_size`` [m]: finer cells near the
-    film's edges (where the stray field of the film is singular). ``extruded``: one
-    triangulation of the film extruded through its thickness in ``cells_along_z`` cells
-    (:class:`LayerStack` ``extruded``; ``"fembem"`` only).
+    film's edges (where the stray field of the film is singular). ``cells_along_z`` (an
+    integer >= 1): one triangulation of the film extruded through its thickness in that many
+    cells (:class:`LayerStack` ``extruded``; ``"fembem"`` only); None: an unstructured mesh.
     """
     from mpi4py import MPI
     from .geometry.stack import _spec_hash
@@ -124,8 +130,8 @@ def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes"), open_boundary: str 
     sur = Surrounding(padding=0.2, grading=1.0) if open_boundary == "shell" else None
     tag = "" if open_boundary == "shell" else "_film"
     tag += f"_e{edge_size / NM:g}nm" if edge_size else ""
-    if isinstance(cells_along_z, bool) or not isinstance(cells_along_z, (int, np.integer)) or cells_along_z < 1:
-        raise ParameterError("cells_along_z", f"must be an integer >= 1, got {cells_along_z!r}")
+    require_cells_along_z(cells_along_z)
+    extruded = cells_along_z is not None
     tag += f"_extruded{cells_along_z}" if extruded else ""
     film = Layer("film", 3 * NM, py, rectangle(500 * NM, 125 * NM), mesh_size=3 * NM / cells_along_z if extruded else None)
     st = LayerStack([film], mesh_size=h, surrounding=sur,

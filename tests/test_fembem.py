@@ -63,7 +63,7 @@ def test_cube_boundary_operator(mesh_dir):
     """Interior solid angles 1/8, 1/4, 1/2 of 4 pi at corners, edges, faces; B 1 = -1."""
     geo = CASES["cube"].geometry(20 * NM, magnet_only=True, name="fembem_cube_op")
     d = geo.mesh(path=mesh_dir / "fembem_cube_op.msh")
-    s = FemBemStrayField(d, dense_dtype="float64")
+    s = FemBemStrayField(d, dense_dtype="float64", compression=None)
     frac = s.solid_angle / (4 * math.pi)
     x = s.V.tabulate_dof_coordinates()[s._own_rows_local]
     lo, hi = x.min(axis=0), x.max(axis=0)
@@ -73,7 +73,7 @@ def test_cube_boundary_operator(mesh_dir):
     assert np.allclose(s.B.sum(axis=1), -1.0, atol=1e-12)
     assert (on_faces == 3).sum() == 8 and s.num_boundary_nodes == len(x)
     # single-precision storage of B (the default) changes the field by ~1e-7 relative
-    s32 = FemBemStrayField(d)
+    s32 = FemBemStrayField(d, compression=None)
     assert s32.B.dtype == np.float32
     m = uniform_magnetization(s.Vm, (0.3, -0.5, 0.8))
     H64 = s.solve(m).x.array.copy()
@@ -89,7 +89,7 @@ def test_dense_matvec_sums_in_double_precision(mesh_dir, monkeypatch):
     st = LayerStack([Layer("film", 3 * NM, "Py", rectangle(200 * NM, 50 * NM))], mesh_size=5 * NM,
                     surrounding=None, edge_mesh_size=2.5 * NM, name="fembem_thin_film")
     d = st.mesh(path=mesh_dir / "fembem_thin_film.msh")
-    s64, s32 = FemBemStrayField(d, dense_dtype="float64"), FemBemStrayField(d)
+    s64, s32 = FemBemStrayField(d, dense_dtype="float64", compression=None), FemBemStrayField(d, compression=None)
     m = uniform_magnetization(s64.Vm, (0.9, 0.4, 0.1))
     H64 = s64.solve(m).x.array.copy()
     H32 = s32.solve(m).x.array.copy()

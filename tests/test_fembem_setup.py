@@ -53,7 +53,7 @@ def test_compiled_kernel_equals_numpy_reference_and_quadrature():
 def film_small(mesh_dir):
     """200 x 60 x 3 nm film, 5 nm cells: 1338 boundary vertices, far blocks exist."""
     d = _film(mesh_dir, 200, 60, "fembem_setup_film")
-    s = FemBemStrayField(d, dense_dtype="float64")
+    s = FemBemStrayField(d, dense_dtype="float64", compression=None)
     return s
 
 

@@ -176,7 +176,8 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
         gmsh.option.setNumber("General.Terminal", 1 if verbose else 0)
         gmsh.model.add(path.stem)
         occ = gmsh.model.occ
-        if footprint is not None:
+        outer_vols = inner_vols = set()
+        if footprint is not None:  # the columns share their faces already: nothing to fragment
             if shell is not None or len(columns) != len(solids):
                 raise ValueError("footprint/columns: one (thickness, cells) per solid and no shell")
             surf, solid_vols = footprint(occ, sc), []
@@ -184,12 +185,8 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
                 ext = occ.extrude([(2, surf)], 0, 0, thickness * sc, numElements=[int(cells)], recombine=False)
                 surf = ext[0][1]  # the top face, bottom of the next column
                 solid_vols.append([t for d, t in ext if d == 3])
-            outer_vols = inner_vols = set()
-        vols = [] if footprint is not None else [s.make(occ, sc) for s in solids]
-        objs = [(3, v) for v in vols]
-        if footprint is not None:
-            pass  # the columns share their faces already: nothing to fragment
         elif shell is not None:
+            objs = [(3, s.make(occ, sc)) for s in solids]
             c = [x * sc for x in shell.center]
             a = [x * sc for x in shell.inner]
             r = shell.ratio
@@ -204,12 +201,12 @@ def build(solids: Sequence[Solid], surrounding: Optional[Surrounding], path: Pat
             inner_vols = {t for d, t in out_map[1] if d == 3}
             solid_vols = [[t for d, t in m if d == 3] for m in out_map[2:]]
         else:
+            objs = [(3, s.make(occ, sc)) for s in solids]
             if len(objs) > 1:
                 _, out_map = occ.fragment(objs[:1], objs[1:])
                 solid_vols = [[t for d, t in m if d == 3] for m in out_map]
             else:
-                solid_vols = [[vols[0]]]
-            outer_vols = inner_vols = set()
+                solid_vols = [[objs[0][1]]]
         occ.synchronize()
 
         all_solid = [t for vs in solid_vols for t in vs]

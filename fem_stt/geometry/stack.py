@@ -43,6 +43,20 @@ def _rim_points(cs: CrossSection, z0: float, z1: float) -> np.ndarray:
     return np.array([(x, y, z) for x, y in xy for z in (z0, z1)])
 
 
+def _footprint_maker(cs: CrossSection, z0: float = 0.0):
+    """The cross-section ``cs`` as a surface at height ``z0`` [m] (``make(occ, s)`` returns its tag)."""
+    def make(occ, s):
+        w, d, zz = cs.width * s, cs.depth * s, z0 * s
+        if cs.shape == "rectangle":
+            return occ.addRectangle(-w / 2, -d / 2, zz, w, d)
+        rx, ry = w / 2, d / 2
+        disk = occ.addDisk(0, 0, zz, max(rx, ry), min(rx, ry))  # OCC needs major >= minor
+        if ry > rx:
+            occ.rotate([(2, disk)], 0, 0, 0, 0, 0, 1, math.pi / 2)
+        return disk
+    return make
+
+
 def _layer_maker(cs: CrossSection, z0: float, t: float):
     def make(occ, s):
         w, d, zz, tt = cs.width * s, cs.depth * s, z0 * s, t * s
@@ -50,26 +64,8 @@ def _layer_maker(cs: CrossSection, z0: float, t: float):
             return occ.addBox(-w / 2, -d / 2, zz, w, d, tt)
         if cs.shape == "circle":
             return occ.addCylinder(0, 0, zz, 0, 0, tt, w / 2)
-        rx, ry = w / 2, d / 2
-        disk = occ.addDisk(0, 0, zz, max(rx, ry), min(rx, ry))  # OCC needs major >= minor
-        if ry > rx:
-            occ.rotate([(2, disk)], 0, 0, 0, 0, 0, 1, math.pi / 2)
-        ext = occ.extrude([(2, disk)], 0, 0, tt)
+        ext = occ.extrude([(2, _footprint_maker(cs, z0)(occ, s))], 0, 0, tt)
         return [tag for dim, tag in ext if dim == 3][0]
-    return make
-
-
-def _footprint_maker(cs: CrossSection):
-    """The cross-section ``cs`` as a surface at z = 0 (for extruded stacks)."""
-    def make(occ, s):
-        w, d = cs.width * s, cs.depth * s
-        if cs.shape == "rectangle":
-            return occ.addRectangle(-w / 2, -d / 2, 0.0, w, d)
-        rx, ry = w / 2, d / 2
-        disk = occ.addDisk(0, 0, 0, max(rx, ry), min(rx, ry))  # OCC needs major >= minor
-        if ry > rx:
-            occ.rotate([(2, disk)], 0, 0, 0, 0, 0, 1, math.pi / 2)
-        return disk
     return make
 
 
@@ -370,7 +366,6 @@ class LayerStack(_Meshable):
         regions, refinements, surface = [], [], 0.0
         for i, (lay, mat) in enumerate(zip(self.layers, self._materials)):
             area, perim = _area_perimeter(lay.cross_section)
-            h = float(lay.mesh_size or self.mesh_size)
             if mat.Ms > 0:
                 surface += 2.0 * area + perim * lay.thickness
             if self.extruded:  # three tetrahedra per prism; the cells along z are thinner than the layer
@@ -378,6 +373,7 @@ class LayerStack(_Meshable):
                                 "cells": 3.0 * self.cells_along_z[i] * self._footprint_triangles(), "material": mat,
                                 "thickness": None, "param": "mesh_size"})
                 continue
+            h = float(lay.mesh_size or self.mesh_size)
             regions.append({"name": lay.name, "volume": area * lay.thickness, "h": h, "material": mat,
                             "thickness": lay.thickness, "param": f"layers[{i}].mesh_size" if lay.mesh_size else "mesh_size"})
             if self.edge_mesh_size is not None:  # a tube of radius h around the rims and the vertical edges

@@ -110,10 +110,8 @@ class LLG:
         for error-controlled steps, in (0, 0.1]; None (default) for the rotation rule alone.
     precession : False drops the m x v term (pure damping, for relaxation).
     stray_field_options : keyword arguments for the stray-field class (``"shell"``: default
-        rtol 1e-6, warm-started solves inside the time loop; ``"fembem"``: default
-        ``compression="planar"``, the dense B without its blocks between coplanar faces, which
-        vanish: the same field to ~1e-12 with less memory traffic; give ``compression`` (None:
-        all of B, ``"aca"``) or ``kernel="numpy"`` to change it).
+        rtol 1e-6, warm-started solves inside the time loop; ``"fembem"``: e.g. ``compression``,
+        :class:`fem_stt.fembem.FemBemStrayField`).
     fixed : names of magnetic regions whose m is held fixed (a pinned reference layer); a
         fixed region must not share vertices with a free magnetic region.
     alpha_tensor : dict magnetic region -> (3, 3) Gilbert damping tensor (symmetric, positive
@@ -209,10 +207,7 @@ class LLG:
                 sf_opts.update(stray_field_options or {})
                 self.stray = StrayField(domain, Vm=mv.Vm, **sf_opts)
             else:
-                sf_opts = dict(stray_field_options or {})
-                if "compression" not in sf_opts and sf_opts.get("kernel", "numba") == "numba":
-                    sf_opts["compression"] = "planar"
-                self.stray = FemBemStrayField(domain, Vm=mv.Vm, **sf_opts)
+                self.stray = FemBemStrayField(domain, Vm=mv.Vm, **(stray_field_options or {}))
         else:
             self.demag_method = None
         self._m_work = dolfinx.fem.Function(mv.Vm, name="m_work")
