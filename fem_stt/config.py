@@ -40,7 +40,8 @@ Schema (tables and keys; [] = optional):
 - ``[llg]``: ``[order]``, ``[dt]``, ``[dt_min]``, ``[dt_max]``, ``[max_rotation]``, ``[fixed]``,
   ``[demag]``, ``[demag_method]`` (``"shell"`` or ``"fembem"``; default: shell if the mesh has one),
   ``[relax]``, ``[relax_tol]``, ``[relax_max_iterations]``, ``[H_ext]``
-  (3 fields in A/m or T, the latter divided by mu0).
+  (3 fields in A/m or T, the latter divided by mu0), ``[thin_film]`` (true: m uniform through the
+  thickness of each magnetic layer; needs ``geometry.extruded = true`` or an extruded mesh file).
 - ``[run]``: ``t_end``, ``[stop = {region, component, above | below}]``.
 - ``[output]``: ``[dir]`` (relative to the working directory), ``[xdmf_every]``, ``[csv_every]``,
   ``[checkpoint_every]``, ``[energy_every]``.
@@ -343,6 +344,7 @@ class LLGCfg(_Table):
     relax_tol: Magnetization = 10.0
     relax_max_iterations: StrictInt = 5000
     H_ext: Optional[Annotated[Tuple[FieldQ, FieldQ, FieldQ], BeforeValidator(_triple("fields"))]] = None
+    thin_film: StrictBool = False
 
 
 class StopCfg(_Table):
@@ -759,6 +761,8 @@ class Case(_Table):
             raise ParameterError("llg.dt_min", f"must be <= llg.dt = {_fmt(c.dt, 's')}, got {_fmt(c.dt_min, 's')}")
         if not 0 < c.max_rotation <= 1:
             raise ParameterError("llg.max_rotation", f"must be in (0, 1] rad, got {c.max_rotation}")
+        if c.thin_film and self.geometry.kind == "stack" and not self.geometry.extruded:
+            raise ParameterError("llg.thin_film", "needs an extruded mesh: set geometry.extruded = true")
         require_positive("llg.relax_tol", c.relax_tol, "A/m")
         if c.relax_max_iterations <= 0:
             raise ParameterError("llg.relax_max_iterations", f"must be > 0, got {c.relax_max_iterations}")
@@ -869,7 +873,7 @@ class Case(_Table):
                                              drain=c.drain or "bottom_electrode")
         L = self.llg
         opts = dict(order=L.order, dt=L.dt, max_rotation=L.max_rotation, fixed=tuple(L.fixed),
-                    demag_method=L.demag_method)
+                    demag_method=L.demag_method, thin_film=L.thin_film)
         if L.dt_max is not None:
             opts["dt_max"] = L.dt_max
         if L.dt_min is not None:

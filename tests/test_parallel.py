@@ -118,6 +118,27 @@ def test_fembem_stray_field_and_llg_two_ranks_equal_serial(mesh, mesh_dir, _femb
         assert par["energies"][k] == pytest.approx(v, rel=1e-8, abs=1e-30), k
 
 
+def test_thin_film_llg_two_ranks_equals_serial(_fembem_parallel_results):
+    """LLG thin_film on the extruded FM1 / spacer / FM2 stack: the columns are found across ranks (some
+    hold vertices of both), m stays exactly uniform in each, and the trajectory is the serial one."""
+    serial, par = (r["extruded"]["thin_film"] for r in _fembem_parallel_results)
+    assert par["ranks"] == 2 and serial["ranks"] == 1
+    assert par["columns"] == serial["columns"] > 0
+    assert min(par["owned_columns"]) > 0
+    assert par["foreign_vertices"] > 0 and serial["foreign_vertices"] == 0  # vertices of the other rank's columns
+    assert serial["column_spread"] == 0.0 and par["column_spread"] == 0.0
+    assert (par["steps"], par["rejected"]) == (serial["steps"], serial["rejected"])
+    for k in ("m_FM1", "m_FM2", "probes"):
+        assert np.allclose(par[k], serial[k], rtol=0, atol=1e-9), k
+    for k, v in serial["energies"].items():
+        assert par["energies"][k] == pytest.approx(v, rel=1e-8, abs=1e-30), k
+    # the constrained run differs from the unconstrained one (test above) but not by much (6 / 4 nm layers)
+    free = _fembem_parallel_results[0]["extruded"]
+    d = max(np.abs(np.subtract(serial[k], free[k])).max() for k in ("m_FM1", "m_FM2"))
+    print("thin_film vs free <m> after 3 ps:", d)
+    assert 0 < d < 1e-2
+
+
 def test_two_rank_runs_repeat_exactly(mesh_dir):
     """Issue 11 item 6: the same command on the same number of ranks gives the same result, bit for bit
     (relaxation path, step sizes chosen by the error estimate, trajectory): the mesh distribution no

@@ -118,20 +118,50 @@ class Exchange:
         self._tmp = self.K.createVecLeft()
 
     def tangent_structure(self):
-        r"""Build, once, the sparsity of the reduced stiffness R = P^T K_ex P in the tangent basis.
-
-        K_ex = k (x) I_3 (the scalar P1 stiffness k times the 3 x 3 identity per vertex pair, with
-        the unit diagonal rows of non-magnetic vertices), so for P = diag(E_i), E_i = [e1_i e2_i]
-        (3 x 2), R is made of the 2 x 2 blocks R_ij = k_ij E_i^T E_j (Alouges, Numer. Math. 2008:
-        the tangent-plane system). Returns (indptr, indices, diagonal): R's owned rows in CSR (2 per
-        owned vertex, global columns 2 J, 2 J + 1; the layout :meth:`tangent_values` fills) and the
-        positions in it of the diagonal 2 x 2 blocks, (n_owned, 4) for a11 a12 a21 a22. Raises
-        SolverError if K_ex is not of the form k (x) I_3 (a coupling between components).
-        """
-        from ..errors import SolverError
+        """Sparsity of R = P^T K_ex P in the tangent basis of the vertices
+        (:class:`TangentStiffness` of K_ex): (indptr, indices, diagonal)."""
         im = self.mv.Vm.dofmap.index_map
-        no, r0 = im.size_local, im.local_range[0]
-        indptr, cols, vals = self.K.getValuesCSR()
+        self._tangent = TangentStiffness(self.K, im.size_local, im.local_range[0])
+        return self._tangent.structure
+
+    def tangent_values(self, e1: np.ndarray, e2: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Values of R = P^T K_ex P (layout of :meth:`tangent_structure`); see :meth:`TangentStiffness.values`."""
+        return self._tangent.values(e1, e2, out)
+
+    def force(self, m_vec: PETSc.Vec, out: PETSc.Vec):
+        """out = -K_ex m (owned entries)."""
+        self.K.mult(m_vec, out)
+        out.scale(-1.0)
+
+    def energy(self, m_vec: PETSc.Vec) -> float:
+        self.K.mult(m_vec, self._tmp)
+        return 0.5 * self._tmp.dot(m_vec)
+
+
+class TangentStiffness:
+    r"""A stiffness K = k (x) I_3 written in a tangent basis: R = P^T K P, sparsity built once.
+
+    For K = k (x) I_3 (a scalar P1 stiffness k times the 3 x 3 identity per node pair; for K_ex with
+    the unit diagonal rows of non-magnetic vertices) and P = diag(E_i), E_i = [e1_i e2_i] (3 x 2),
+    R is made of the 2 x 2 blocks R_ij = k_ij E_i^T E_j (Alouges, Numer. Math. 2008: the
+    tangent-plane system).
+
+    Parameters: ``K`` a PETSc AIJ matrix over 3 n nodal values (the vertices' K_ex, or the column
+    stiffness C^T K_ex C of :class:`fem_stt.llg.columns.VertexColumns`); ``n_owned``, ``r0``: this
+    rank's owned nodes and the global index of its first.
+
+    Attributes: ``structure`` = (indptr, indices, diagonal): R's owned rows in CSR (2 per owned
+    node, global columns 2 J, 2 J + 1; the layout :meth:`values` fills) and the positions in it of
+    the diagonal 2 x 2 blocks, (n_owned, 4) for a11 a12 a21 a22.
+
+    Raises SolverError if K is not of the form k (x) I_3 (a coupling between components) or lacks a
+    diagonal entry.
+    """
+
+    def __init__(self, K: PETSc.Mat, n_owned: int, r0: int):
+        from ..errors import SolverError
+        no = n_owned
+        indptr, cols, vals = K.getValuesCSR()
         rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
         # K_ex = k (x) I_3: entries only between equal components, the same values for the 3 components
         if np.any((vals != 0.0) & (rows % 3 != cols % 3)):
@@ -156,7 +186,7 @@ class Exchange:
         # comes through a PETSc scatter from the owners, set up here once
         needed = np.unique(gcol)
         lcol = np.searchsorted(needed, gcol)
-        self._E_owned = PETSc.Vec().createMPI((6 * no, PETSc.DECIDE), comm=self.K.comm)
+        self._E_owned = PETSc.Vec().createMPI((6 * no, PETSc.DECIDE), comm=K.comm)
         self._E_cols = PETSc.Vec().createSeq(6 * len(needed), comm=PETSc.COMM_SELF)
         src = PETSc.IS().createGeneral((6 * needed[:, None] + np.arange(6)).ravel().astype(PETSc.IntType),
                                        comm=PETSc.COMM_SELF)
@@ -182,10 +212,10 @@ class Exchange:
             raise SolverError("exchange stiffness lacks a diagonal entry")
         q = 4 * kptr[:-1] + 2 * (diag_p - kptr[:-1])
         diagonal = np.column_stack([q, q + 1, q + 2 * n, q + 2 * n + 1])
-        return r_indptr.astype(PETSc.IntType), idx.astype(PETSc.IntType), diagonal
+        self.structure = (r_indptr.astype(PETSc.IntType), idx.astype(PETSc.IntType), diagonal)
 
-    def tangent_values(self, e1: np.ndarray, e2: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Values of R = P^T K_ex P (layout of :meth:`tangent_structure`) for the tangent basis
+    def values(self, e1: np.ndarray, e2: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Values of R = P^T K P (layout of ``structure``) for the tangent basis
         e1, e2 (each (n_owned, 3), owned vertices); written into ``out`` and returned. Collective
         (the basis of off-process columns is scattered from its owners)."""
         kptr, lcol, k = self._k
@@ -194,15 +224,6 @@ class Exchange:
         ec = self._E_cols.array.reshape(-1, 6)
         _tangent_blocks(kptr, lcol, k, e1, e2, ec[:, :3], ec[:, 3:], out)
         return out
-
-    def force(self, m_vec: PETSc.Vec, out: PETSc.Vec):
-        """out = -K_ex m (owned entries)."""
-        self.K.mult(m_vec, out)
-        out.scale(-1.0)
-
-    def energy(self, m_vec: PETSc.Vec) -> float:
-        self.K.mult(m_vec, self._tmp)
-        return 0.5 * self._tmp.dot(m_vec)
 
 
 @numba.njit(cache=True)

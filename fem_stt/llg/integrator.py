@@ -68,7 +68,8 @@ from ..errors import ParameterError, SolverError, require_positive
 from ..fembem import FemBemStrayField
 from ..geometry.shapes import SHELL
 from ..magnetostatics import KSP_REASONS, StrayField
-from .field import Exchange, LocalTerms, MagneticVertices
+from .columns import VertexColumns
+from .field import Exchange, LocalTerms, MagneticVertices, TangentStiffness
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +119,16 @@ class LLG:
         semi-definite, lab frame), replacing that region's scalar ``alpha``: the damping term of the
         LLG becomes m x (alpha_tensor dm/dt) (e.g. the NEGF tensor of
         :func:`fem_stt.atomistic.negf.bridge.bulk_damping_k`; only its block transverse to m acts).
+    thin_film : keep m uniform through the thickness of each magnetic layer of an extruded mesh
+        (:mod:`fem_stt.llg.columns`: the tangent-plane step solved for one velocity per vertex
+        column; m0 is replaced by its column averages, normalized). The stray field stays 3D.
 
     Raises
     ------
     ParameterError for invalid parameters or an initial magnetization that is zero at
-    a magnetic vertex; MeshError if ``demag_method="shell"`` and the mesh has no shell.
+    a magnetic vertex (or, with ``thin_film``, has a zero column average), and (``thin_film``)
+    for magnetic layers that are not extruded meshes; MeshError if ``demag_method="shell"`` and
+    the mesh has no shell.
     """
 
     def __init__(self, domain, m0, H_ext=None, demag: bool = True, demag_method: Optional[str] = None,
@@ -130,7 +136,8 @@ class LLG:
                  dt: float = 1e-13, dt_min: Optional[float] = None, dt_max: Optional[float] = None,
                  max_rotation: float = 0.05, tolerance: Optional[float] = None, precession: bool = True,
                  ksp_rtol: float = 1e-10,
-                 stray_field_options: Optional[dict] = None, fixed=(), alpha_tensor: Optional[dict] = None):
+                 stray_field_options: Optional[dict] = None, fixed=(), alpha_tensor: Optional[dict] = None,
+                 thin_film: bool = False):
         # ---- validate everything before building operators
         if demag_method not in (None, "shell", "fembem"):
             raise ParameterError("demag_method", f"must be 'shell' or 'fembem', got {demag_method!r}")
@@ -173,10 +180,13 @@ class LLG:
                 raise ParameterError(f"alpha_tensor['{r}']", "must be positive semi-definite (damping >= 0 in every "
                                                              f"direction), eigenvalues {np.linalg.eigvalsh(a)}")
             alpha_tensor[r] = 0.5 * (a + a.T)
+        if not isinstance(thin_film, (bool, np.bool_)):
+            raise ParameterError("thin_film", f"must be True or False, got {thin_film!r}")
         self.order, self.theta, self.max_rotation, self.precession = order, float(theta), float(max_rotation), precession
         self.domain = domain
         self.comm = domain.comm
         self.mv = mv = MagneticVertices(domain)
+        self.columns = VertexColumns(mv) if thin_film else None
         self.local_terms = LocalTerms(mv, H_ext)
         self.m = dolfinx.fem.Function(mv.Vm, name="m")
         self._set_m(self.m, m0, "m0")
@@ -221,12 +231,20 @@ class LLG:
                                        csr=(self._P_indptr, self._P_indices, np.zeros(6 * no)))
         self.P.assemble()
         self._update_P()
-        # R = P^T K_ex P assembled directly from the scalar stiffness (Exchange.tangent_structure);
-        # the system matrix LHS = c R + (2 x 2 diagonal blocks) shares R's sparsity, written whole each step
-        self._R_indptr, self._R_indices, self._diag_pos = self.exchange.tangent_structure()
+        # R = P^T K_ex P assembled directly from the scalar stiffness (TangentStiffness); the system
+        # matrix LHS = c R + (2 x 2 diagonal blocks) shares R's sparsity, written whole each step.
+        # thin_film: the unknowns are the columns' velocities, R from K_col = C^T K_ex C (columns.py)
+        if self.columns is None:
+            self.exchange.tangent_structure()
+            self._tangent, nr, NR = self.exchange._tangent, no, N
+        else:
+            self._K_col = self.exchange.K.PtAP(self.columns.matrix(3))
+            self._tangent = TangentStiffness(self._K_col, self.columns.n_owned, self.columns.r0)
+            nr, NR = self.columns.n_owned, self.columns.n_global
+        self._R_indptr, self._R_indices, self._diag_pos = self._tangent.structure
         self._R_vals = np.zeros(len(self._R_indices))
         self._L_vals = np.zeros(len(self._R_indices))
-        self.LHS = PETSc.Mat().createAIJ(size=((2 * no, 2 * N), (2 * no, 2 * N)), comm=self.comm,
+        self.LHS = PETSc.Mat().createAIJ(size=((2 * nr, 2 * NR), (2 * nr, 2 * NR)), comm=self.comm,
                                          csr=(self._R_indptr, self._R_indices, self._L_vals))
         self.LHS.assemble()
         inactive = ~mv.active[:no]
@@ -262,6 +280,8 @@ class LLG:
         self._fwork = self.exchange.K.createVecLeft()
         self.x = self.LHS.createVecRight()
         self.b = self.LHS.createVecLeft()
+        # the tangent-plane vectors of the vertices (P^T F, P^T v); the same as x, b without thin_film
+        self._xv, self._bv = (self.x, self.b) if self.columns is None else (self.P.createVecRight(), self.P.createVecRight())
 
         self.t = 0.0
         self.step_count = 0
@@ -317,6 +337,16 @@ class LLG:
             raise ParameterError(name, f"is zero or not finite at a magnetic vertex{where}; |m| must be > 0 everywhere")
         arr[mv.active] /= nrm[mv.active, None]
         arr[~mv.active] = 0.0
+        if self.columns is not None:  # thin film: the weighted column averages, normalized
+            no = mv.n_owned
+            mc = self.columns.sum(mv.w_Ms[:no, None] * arr[:no]) / self.columns.weight[:, None]
+            nc = np.linalg.norm(mc, axis=1)
+            bad = ~(nc > 1e-12)
+            if self.comm.allreduce(int(bad.any()), op=MPI.MAX):
+                where = f" (e.g. at x = {x[self.columns.rep[np.flatnonzero(bad)[0]]]})" if bad.any() else ""
+                raise ParameterError(name, f"averages to zero over a vertex column{where}; thin_film needs a "
+                                           "non-zero average through the thickness")
+            arr[:no] = self.columns.spread(mc / nc[:, None])
         f.x.scatter_forward()
 
     def set_external_field(self, H_ext):
@@ -337,6 +367,8 @@ class LLG:
     def set_state(self, state: dict):
         """Inverse of :meth:`get_state` (arrays in this rank's local numbering)."""
         self.m.x.array.reshape(-1, 3)[: self.mv.n_local] = state["m"]
+        if self.columns is not None:
+            self.m_array[: self.mv.n_owned] = self.columns.uniform(self.m_array[: self.mv.n_owned])
         self.m.x.scatter_forward()
         self._history = [(np.array(mh), float(kh)) for mh, kh in state.get("history", [])]
         if self.stray is not None and state.get("u") is not None:
@@ -377,12 +409,36 @@ class LLG:
         self.P.setValuesCSR(self._P_indptr, self._P_indices, vals)
         self.P.assemble()
 
+    def _tangent_values(self):
+        """R = P^T K_ex P in the current tangent basis (of the columns' representatives with thin_film)."""
+        if self.columns is None:
+            self._tangent.values(self._e1, self._e2, self._R_vals)
+        else:
+            r = self.columns.rep
+            self._tangent.values(self._e1[r], self._e2[r], self._R_vals)
+
     def _set_lhs(self, c: float, blocks: np.ndarray):
-        """LHS = c R + blocks on the diagonal (blocks (n_owned, 4): a11 a12 a21 a22 per vertex)."""
+        """LHS = c R + blocks on the diagonal (blocks (n_owned, 4): a11 a12 a21 a22 per vertex; summed over
+        each column with thin_film, whose vertices share one tangent basis)."""
+        if self.columns is not None:
+            blocks = self.columns.sum(blocks)
         np.multiply(self._R_vals, c, out=self._L_vals)
         self._L_vals[self._diag_pos] += blocks
         self.LHS.setValuesCSR(self._R_indptr, self._R_indices, self._L_vals)
         self.LHS.assemble()
+
+    def _solve_tangent(self) -> int:
+        """Solve LHS x = b for the vertices' tangent vectors: self._bv (right-hand side P^T F) and
+        self._xv (guess in, solution out). With thin_film the system is C^T LHS C x_c = C^T b, the guess
+        the representatives' values and x = C x_c. Returns the KSP converged reason."""
+        if self.columns is not None:
+            C2 = self.columns.matrix(2)
+            C2.multTranspose(self._bv, self.b)
+            self.x.array[:] = self._xv.array.reshape(-1, 2)[self.columns.rep].ravel()
+        self.ksp.solve(self.b, self.x)  # PETSc sees the changed LHS values and redoes the ILU
+        if self.columns is not None:
+            C2.mult(self.x, self._xv)
+        return self.ksp.getConvergedReason()
 
     def _rest_force(self, m_func, t) -> np.ndarray:
         """Explicit force (anisotropy, Zeeman, stray field) at m_func, time t; (n_local, 3)."""
@@ -437,8 +493,8 @@ class LLG:
         m = self.m_array
         self._update_P()
         tA = time.perf_counter()
-        self.exchange.tangent_values(self._e1, self._e2, self._R_vals)
-        self.P.multTranspose(self.v.vector, self.x)  # warm start: the last velocity in this basis
+        self._tangent_values()
+        self.P.multTranspose(self.v.vector, self._xv)  # warm start: the last velocity in this basis
         self.exchange.force(self.m.vector, self._fwork)  # -K m: m does not change across retries
         f_ex = self._fwork.array.reshape(-1, 3).copy()
         self.timings["assembly"] += time.perf_counter() - tA
@@ -490,17 +546,16 @@ class LLG:
                 a22 = np.einsum("ij,ijk,ik->i", e2, W, e2) + corr
                 blocks = sc * np.column_stack([a11, a12 - self._w_gamma, a21 + self._w_gamma, a22])
             self._set_lhs(sc * self.theta * k, blocks)
-            self.P.multTranspose(fex, self.b)
-            self.b.scale(sc)
+            self.P.multTranspose(fex, self._bv)
+            self._bv.scale(sc)
             self.timings["assembly"] += time.perf_counter() - tA
             tS = time.perf_counter()
-            self.ksp.solve(self.b, self.x)  # PETSc sees the changed LHS values and redoes the ILU
+            reason = self._solve_tangent()
             self.timings["linear_solve"] += time.perf_counter() - tS
-            reason = self.ksp.getConvergedReason()
             tU = time.perf_counter()
             ok = reason > 0
             if ok:
-                self.P.mult(self.x, self.v.vector)
+                self.P.mult(self._xv, self.v.vector)
                 self.v.x.scatter_forward()
                 v = self.v.x.array.reshape(-1, 3)[: mv.n_local]
                 v[self._fixed] = 0.0  # pinned regions (exchange-decoupled from the free ones)
@@ -517,6 +572,8 @@ class LLG:
                 nrm = np.linalg.norm(new, axis=1)
                 new[mv.active] /= nrm[mv.active, None]
                 new[~mv.active] = 0.0
+                if self.columns is not None:  # (v is column-uniform; this only removes round-off)
+                    new[:no] = self.columns.uniform(new[:no])
                 if controlled:
                     err = self._error_estimate(new, k)
                     ok = err <= self.tolerance
@@ -581,6 +638,8 @@ class LLG:
         F = self._rest_force(m_func, self.t)[: self.mv.n_owned]
         self.exchange.force(m_func.vector, self._fwork)
         F += self._fwork.array.reshape(-1, 3)
+        if self.columns is not None:  # thin film: the force on a column, spread by the vertex weights
+            F = self.columns.average(F, np.where(self.mv.active, self.mv.w_Ms, 0.0)[: self.mv.n_owned])
         return F
 
     def _move_along(self, d: np.ndarray, tau: float) -> np.ndarray:
@@ -593,6 +652,8 @@ class LLG:
         nrm = np.linalg.norm(new, axis=1)
         new[mv.active] /= nrm[mv.active, None]
         new[~mv.active] = 0.0
+        if self.columns is not None:  # (d is column-uniform; this only removes round-off)
+            new[:no] = self.columns.uniform(new[:no])
         self.m.x.array.reshape(-1, 3)[: mv.n_local] = new
         self.m.x.scatter_forward()
         return m_old
@@ -675,21 +736,20 @@ class LLG:
         """
         mv, no = self.mv, self.mv.n_owned
         self._update_P()
-        self.exchange.tangent_values(self._e1, self._e2, self._R_vals)
+        self._tangent_values()
         act = mv.active[:no]
         sc = self._scale_Ms
         w = np.where(act, mv.w_Ms[:no], 1.0 / sc)
         zero = np.zeros(no)
         self._set_lhs(sc * c, sc * np.column_stack([w, zero, zero, w]))
         self.rhs.array.reshape(-1, 3)[:] = F
-        self.P.multTranspose(self.rhs, self.b)
-        self.b.scale(sc)
-        self.x.set(0.0)  # (the time steps' warm start does not apply here)
-        self.ksp.solve(self.b, self.x)
-        reason = self.ksp.getConvergedReason()
+        self.P.multTranspose(self.rhs, self._bv)
+        self._bv.scale(sc)
+        self._xv.set(0.0)  # (the time steps' warm start does not apply here)
+        reason = self._solve_tangent()
         if reason <= 0:
             raise SolverError(f"preconditioner solve failed: {KSP_REASONS.get(reason, reason)}")
-        self.P.mult(self.x, self._fwork)
+        self.P.mult(self._xv, self._fwork)
         d = self._fwork.array.reshape(-1, 3).copy()
         d[self._fixed[:no]] = 0.0
         return d

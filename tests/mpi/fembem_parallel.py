@@ -1,5 +1,5 @@
-"""FEM-BEM stray field and an LLG trajectory with it on a stack with a non-magnetic spacer and
-no air (serial and mpirun -n 2 by tests/test_parallel.py); with the argument ``compression``,
+"""FEM-BEM stray field and an LLG trajectory with it (on the extruded stack also with LLG ``thin_film``)
+on a stack with a non-magnetic spacer and no air (serial and mpirun -n 2 by tests/test_parallel.py); with the argument ``compression``,
 the H-matrix (ACA) field against the dense one on a film (tests/test_fembem_setup.py)."""
 import json
 import sys
@@ -39,6 +39,20 @@ def compute(mesh_dir: Path, comm=MPI.COMM_WORLD, extruded=False) -> dict:
                interior_nodes=sf.num_interior_nodes)
     if not extruded:
         out["extruded"] = compute(mesh_dir, comm, extruded=True)
+    else:  # LLG thin_film: m uniform through FM1 and through FM2 (columns may span both ranks)
+        t = LLG(d, m0, H_ext=(0, 2e4, 1e4), order=2, dt=1e-13, dt_max=2e-13, ksp_rtol=1e-13, thin_film=True,
+                stray_field_options={"dense_dtype": "float64"})
+        t.advance(3e-12)
+        c, no = t.columns, t.mv.n_owned
+        m = t.m_array[:no]
+        # every vertex against its column's representative (owned by any rank), as C applied to the
+        # representatives' values
+        spread = float(np.abs(m - c.spread(m[c.rep])).max(initial=0.0))
+        out["thin_film"] = trajectory_result(t, comm)
+        out["thin_film"].update(columns=c.n_global, column_spread=comm.allreduce(spread, op=MPI.MAX),
+                                foreign_vertices=comm.allreduce(int(np.sum((c.column_of >= 0) & (
+                                    (c.column_of < c.r0) | (c.column_of >= c.r0 + c.n_owned)))), op=MPI.SUM),
+                                owned_columns=comm.allgather(c.n_owned))
     return out
 
 
