@@ -6,7 +6,8 @@ Prints one JSON object for fem_stt with ``field``, ``h_nm``, ``dofs``, ``ranks``
 evaluations (stray-field solves of the time loop; energies excluded), the relaxation's
 iterations and field evaluations, the S-state, the <my> RMS difference to OOMMF and the time split (stray field,
 with its FEM and BEM parts for FEM-BEM, assembly = tangent basis + R = P^T K P + right-hand side,
-linear solve, update). Default: FEM-BEM on the film alone, 5 nm cells, 2.5 nm at the edges. With
+linear solve, update). Default: the demo's (FEM-BEM on the film alone, 5 nm cells, 2.5 nm at the edges,
+extruded in 3 cells through the thickness, m uniform through it: LLG ``thin_film``). With
 ``--compare`` it then runs magnum.np (PyPI ``magnumnp`` on CPU, 2 threads, in the separate
 environment benchmarks/.peer-venv made from /usr/bin/python3 with ``torch==2.13.0``
 installed first) at 128 x 32 x 1 cells (RKF45, tolerance 1e-5) and prints
@@ -49,8 +50,10 @@ def ensure_peer_env():
     return py
 
 
-def halving(tol, h=5e-9, edge=None, t_end=0.16e-9, field=1):
-    """The tolerance-halving study (module docstring); returns a list of dicts, one per run."""
+def halving(tol, h=5e-9, edge=None, t_end=0.16e-9, field=1, cells_along_z=None, thin_film=None):
+    """The tolerance-halving study (module docstring) on the demo's mesh (``cells_along_z`` None: the
+    demo's default, 0: unstructured; ``thin_film`` None: on for an extruded mesh); returns a list of
+    dicts, one per run."""
     import time
 
     import numpy as np
@@ -58,9 +61,14 @@ def halving(tol, h=5e-9, edge=None, t_end=0.16e-9, field=1):
     from fem_stt.constants import MU0
     from fem_stt.llg import LLG
     from fem_stt.validation import SP4_FIELDS_mT, first_zero_crossing, sp4_domain, sp4_initial_state
+    sys.path.insert(0, str(ROOT / "demos"))
+    from standard_problem_4 import DEFAULT_CELLS_ALONG_Z
+    sys.path.pop(0)
     edge = h / 2 if edge is None else edge
-    dom = sp4_domain(h, mesh_dir=ROOT / "meshes", edge_size=edge or None)
-    llg = LLG(dom, sp4_initial_state, demag=True, demag_method="fembem", order=2)
+    nz = (DEFAULT_CELLS_ALONG_Z if cells_along_z is None else cells_along_z) or None
+    thin_film = nz is not None if thin_film is None else thin_film
+    dom = sp4_domain(h, mesh_dir=ROOT / "meshes", edge_size=edge or None, cells_along_z=nz)
+    llg = LLG(dom, sp4_initial_state, demag=True, demag_method="fembem", order=2, thin_film=thin_film)
     c0 = time.process_time()
     rel = llg.relax(tol=20.0, method="pbb")
     relax_cpu = time.process_time() - c0
@@ -74,6 +82,7 @@ def halving(tol, h=5e-9, edge=None, t_end=0.16e-9, field=1):
         fe0, c0 = llg.field_evaluations, time.process_time()
         llg.advance(t_end, lambda s: (ts.append(s.t), mx.append(s.average()[0])))
         out.append({"benchmark": "sp4_halving", "field": field, "h_nm": h * 1e9, "edge_nm": edge * 1e9,
+                    "cells_along_z": nz, "thin_film": thin_film,
                     "ranks": llg.comm.size, "S_state": s_state, "relax_iterations": rel["iterations"],
                     "relax_cpu_s": relax_cpu, "tolerance": t, "dt_max_s": llg.dt_max, "t_end_s": t_end,
                     "steps": llg.step_count, "rejected": llg.rejected, "field_evaluations": llg.field_evaluations - fe0,
@@ -96,7 +105,10 @@ def main():
     ap.add_argument("--halving-t-end", type=float, default=0.16e-9)
     ap.add_argument("--edge", type=float, default=None, help="cell size near the film's edges [m] (default h/2)")
     ap.add_argument("--open-boundary", default="fembem", choices=("fembem", "shell"))
-    ap.add_argument("--cells-along-z", type=int, default=None, help="extruded film with N cells across (demo default if unset)")
+    ap.add_argument("--cells-along-z", type=int, default=None,
+                    help="extruded film with N cells across, 0: unstructured (demo default if unset)")
+    ap.add_argument("--thin-film", action=argparse.BooleanOptionalAction, default=None,
+                    help="m uniform through the thickness (demo default if unset: on for an extruded mesh)")
     ap.add_argument("--max-rotation", type=float, default=None)
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--compare", action="store_true", help="also run magnum.np (field 1) and print the ratio")
@@ -104,7 +116,7 @@ def main():
                     help="with --compare: N pairs of runs, alternating which code runs first, and a summary row")
     a = ap.parse_args()
     if a.halving is not None:
-        for row in halving(a.halving, a.h, a.edge, a.halving_t_end, a.field):
+        for row in halving(a.halving, a.h, a.edge, a.halving_t_end, a.field, a.cells_along_z, a.thin_film):
             print(json.dumps(row), flush=True)
         return
     if a.repeat < 1:
@@ -154,14 +166,15 @@ def run_ours(a):
            "--output", str(out), "--overwrite"] + (["--edge-size", repr(a.edge)] if a.edge is not None else []) + \
         (["--dt-max", repr(a.dt_max)] if a.dt_max is not None else []) + \
         (["--max-rotation", repr(a.max_rotation)] if a.max_rotation is not None else []) + \
-        (["--cells-along-z", str(a.cells_along_z)] if a.cells_along_z is not None else [])
+        (["--cells-along-z", str(a.cells_along_z)] if a.cells_along_z is not None else []) + \
+        ([] if a.thin_film is None else ["--thin-film" if a.thin_film else "--no-thin-film"])
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if p.returncode != 0:
         sys.stderr.write(p.stdout[-3000:] + p.stderr[-3000:])
         raise SystemExit(p.returncode)
     s = json.loads((out / "summary.json").read_text())
     return {"benchmark": "sp4", "field": a.field, "h_nm": a.h * 1e9, "edge_nm": s.get("edge_nm"),
-            "cells_along_z": s.get("cells_along_z"),
+            "cells_along_z": s.get("cells_along_z"), "thin_film": s.get("thin_film"),
             "open_boundary": s.get("open_boundary"), "dofs": s["dofs"], "ranks": s["ranks"],
             "crossing_ps": s.get("crossing_ps"), "crossing_my_ps": s.get("crossing_my_ps"),
             "my_rms_vs_oommf_0_0.3ns": s.get("my_rms_vs_oommf_0_0.3ns"), "S_state": s["S_state"],

@@ -2,7 +2,8 @@
 
 For each ``--mesh H:EDGE`` (cell size in the film and along its edges, in nm; EDGE ``-`` for
 none; a third field ``xN`` for the extruded mesh with N cells
-across the thickness) it meshes the film alone (:func:`fem_stt.validation.sp4_domain`), relaxes the S-state
+across the thickness, ``xNt`` for the same with m uniform through the thickness, LLG ``thin_film``)
+it meshes the film alone (:func:`fem_stt.validation.sp4_domain`), relaxes the S-state
 (pbb, 20 A/m, as the demo) and integrates field 1 and field 2 from it for ``--t-end`` (0.16 ns,
 past the crossings at ~136-138 ps) with the demo's stepping (tolerance 5e-4, dt_max 10 ps,
 GMRES rtol 1e-6). Prints one JSON line per mesh: vertices, FEM-BEM boundary nodes, S-state,
@@ -28,18 +29,20 @@ from fem_stt.validation import SP4_FIELDS_mT, first_zero_crossing, sp4_domain, s
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def study(h_nm, edge_nm, cells_along_z=None, t_end=0.16e-9, tolerance=5e-4, comm=MPI.COMM_WORLD):
+def study(h_nm, edge_nm, cells_along_z=None, t_end=0.16e-9, tolerance=5e-4, comm=MPI.COMM_WORLD, thin_film=False):
     """One mesh of the study (module docstring); returns the JSON row (on every rank)."""
     w0 = time.perf_counter()
     dom = sp4_domain(h_nm * 1e-9, comm=comm, mesh_dir=ROOT / "meshes",
                      edge_size=None if edge_nm is None else edge_nm * 1e-9, cells_along_z=cells_along_z)
-    llg = LLG(dom, sp4_initial_state, demag=True, demag_method="fembem", order=2, ksp_rtol=1e-6)
+    llg = LLG(dom, sp4_initial_state, demag=True, demag_method="fembem", order=2, ksp_rtol=1e-6,
+              thin_film=thin_film)
     setup = time.perf_counter() - w0
     w0 = time.perf_counter()
     rel = llg.relax(tol=20.0, method="pbb")
     relax = time.perf_counter() - w0
     m0, s_state = llg.m_array.copy(), llg.average().tolist()
-    row = {"benchmark": "sp4_mesh", "h_nm": h_nm, "edge_nm": edge_nm, "extruded_cells_along_z": cells_along_z or 0, "ranks": comm.size,
+    row = {"benchmark": "sp4_mesh", "h_nm": h_nm, "edge_nm": edge_nm, "extruded_cells_along_z": cells_along_z or 0,
+           "thin_film": thin_film, "ranks": comm.size,
            "vertices": dom.mesh.topology.index_map(0).size_global,
            "boundary_nodes": llg.stray.num_boundary_nodes, "setup_s": setup, "relax_s": relax,
            "relax_iterations": rel["iterations"], "S_state": s_state,
@@ -60,12 +63,15 @@ def study(h_nm, edge_nm, cells_along_z=None, t_end=0.16e-9, tolerance=5e-4, comm
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mesh", action="append", required=True, metavar="H:EDGE[:xN]",
-                    help="cell size in the film and at its edges [nm]; EDGE '-' for none; ':xN' extruded, N cells along z (repeatable)")
+                    help="cell size in the film and at its edges [nm]; EDGE '-' for none; ':xN' extruded, N cells along z; "
+                         "':xNt' the same with LLG thin_film (repeatable)")
     ap.add_argument("--t-end", type=float, default=0.16e-9)
     a = ap.parse_args()
     for spec in a.mesh:
         h, e, *x = spec.split(":")
-        row = study(float(h), None if e == "-" else float(e), int(x[0][1:] or 1) if x else None, a.t_end)
+        thin = bool(x) and x[0].endswith("t")
+        n = int(x[0][1:].rstrip("t") or 1) if x else None
+        row = study(float(h), None if e == "-" else float(e), n, a.t_end, thin_film=thin)
         if MPI.COMM_WORLD.rank == 0:
             print(json.dumps(row), flush=True)
 

@@ -1,12 +1,14 @@
 """muMAG standard problem 4: relax the S-state, switch with field 1 or 2, compare with OOMMF.
 
 Permalloy film 500 x 125 x 3 nm (Ms = 8e5 A/m, A = 1.3e-11 J/m, alpha = 0.02), meshed
-alone with cells of ``--mesh-size`` and half that along the film's edges, where the stray
-field is singular; stray field by FEM-BEM (``--open-boundary shell``: the film in an air box
-with a transformed shell instead; FEM-BEM's B is stored without the blocks between coplanar faces,
-which vanish: ``compression="planar"``, :class:`fem_stt.fembem.PlanarBlockMatrix`).
-``--cells-along-z N``: the film's triangulation extruded through
-the thickness in N cells instead (more accurate, slower: README, "mesh study"). The S-state is relaxed from m = (1, 0.25, 0.1) until
+alone: triangles of ``--mesh-size`` and half that along the film's edges, where the stray
+field is singular, extruded through the thickness in ``--cells-along-z`` cells (default 3; 0: an
+unstructured tetrahedral mesh), with m uniform through the thickness (``--thin-film``, default on an
+extruded mesh: :mod:`fem_stt.llg.columns`); stray field by FEM-BEM on the whole 3D mesh
+(``--open-boundary shell``: the film in an air box with a transformed shell instead, unstructured;
+FEM-BEM's B is stored without the blocks between coplanar faces, which vanish:
+``compression="planar"``, :class:`fem_stt.fembem.PlanarBlockMatrix`). README, "mesh study", for
+the accuracy of each choice. The S-state is relaxed from m = (1, 0.25, 0.1) until
 max_i |m_i x H_eff,i| < 20 A/m, by exchange-preconditioned Barzilai-Borwein descent
 (``--relax-method pbb``, :meth:`fem_stt.llg.LLG.relax_pbb`; ``damping``: the overdamped LLG
 flow), then the field mu0 H = (-24.6, 4.3, 0) mT (field 1) or (-35.5, -6.3, 0) mT (field 2) is
@@ -14,10 +16,10 @@ applied and the LLG equation is integrated with the second-order tangent-plane s
 
 Time steps: error-controlled (``--tolerance``, local error of m per step, default 5e-4, with
 steps up to ``--dt-max`` = 10 ps and a 0.2 rad rotation cap for safety), or with
-``--tolerance 0`` the rotation rule alone (0.05 rad, steps up to 1 ps). Measured on the 5 nm
-film (2.5 nm at the edges), 0.16 ns of field 1: 122 steps at 5e-4 against 207 with the rotation
-rule; the first <mx> crossing moves by 0.04 ps from 1e-3 to 5e-4 and lies 0.04 ps from the
-rotation-rule run (137.62 against 137.66 ps; benchmarks/sp4.py ``--halving``).
+``--tolerance 0`` the rotation rule alone (0.05 rad, steps up to 1 ps). Measured with the
+defaults, 0.16 ns of field 1: 119 steps at 5e-4 against 206 with the rotation rule; the first
+<mx> crossing moves by 0.036 ps from 1e-3 to 5e-4 and lies 0.04 ps from the rotation-rule run
+(138.29 against 138.33 ps; benchmarks/sp4.py ``--halving``).
 
 Writes into the output folder: ``m.xdmf`` (ParaView time series), ``scalars.csv``
 (t, <m> every step, energies every ``energy_every``-th step: each costs a stray-field solve),
@@ -46,6 +48,8 @@ from fem_stt.validation import (SP4_FIELDS_mT, first_zero_crossing, load_oommf_r
                                 sp4_domain, sp4_initial_state)
 
 ROOT = Path(__file__).resolve().parents[1]
+#: FEM-BEM default: the film's triangulation extruded in 3 cells through the 3 nm (README, "mesh study")
+DEFAULT_CELLS_ALONG_Z = 3
 
 
 def default_reference_dir() -> Path:
@@ -57,7 +61,7 @@ def default_reference_dir() -> Path:
 def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, dt_max=None, relax_tol=20.0,
             degree=2, xdmf_every=20, mesh_dir=ROOT / "meshes", reference_dir=None, plot=True, comm=MPI.COMM_WORLD,
             open_boundary="fembem", edge_size=None, max_rotation=None, tolerance=5e-4, relax_method="pbb",
-            energy_every=100, ksp_rtol=1e-6, cells_along_z=None):
+            energy_every=100, ksp_rtol=1e-6, cells_along_z=None, thin_film=None):
     """Run SP4; returns the summary dict (also written to summary.json).
 
     ``tolerance``: local error per step for error-controlled steps (None or 0: the rotation
@@ -66,7 +70,12 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     ``ksp_rtol``: relative residual of the tangent-plane GMRES solve; 1e-6 (the LLG default is
     1e-10) takes 10.7 instead of 18 iterations per step and a third less solve time, and moves
     the field-1 crossing by 0.0004 ps and m at 0.16 ns by 3.5e-5 (5 nm film, tolerance 5e-4).
-    Raises ParameterError for a bad field, tolerance or relax_method (before any mesh work).
+    ``cells_along_z``: None (default) for the film's triangulation extruded through the thickness in
+    3 cells with FEM-BEM and an unstructured mesh with ``open_boundary="shell"``; 0 for an unstructured
+    mesh; N >= 1 for N extruded cells (FEM-BEM only). ``thin_film``: m uniform through the thickness
+    (:mod:`fem_stt.llg.columns`); None (default) for True on an extruded mesh.
+    Raises ParameterError for a bad field, tolerance, relax_method, cells_along_z or thin_film (before
+    any mesh work).
     """
     log = logging.getLogger("fem_stt.demos.sp4")
     if field not in SP4_FIELDS_mT:
@@ -76,9 +85,19 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     tolerance = tolerance or None
     if tolerance is not None and not 0 < tolerance <= 0.1:
         raise ParameterError("tolerance", f"must be in (0, 0.1] or 0/None (rotation rule), got {tolerance!r}")
-    require_cells_along_z(cells_along_z)
+    if cells_along_z is None:
+        cells_along_z = DEFAULT_CELLS_ALONG_Z if open_boundary == "fembem" else 0
+    if not (isinstance(cells_along_z, (int, np.integer)) and not isinstance(cells_along_z, bool) and cells_along_z == 0):
+        require_cells_along_z(cells_along_z)
+    cells_along_z = cells_along_z or None  # None: unstructured
     if cells_along_z is not None and open_boundary != "fembem":
-        raise ParameterError("cells_along_z", "an extruded mesh needs open_boundary='fembem'")
+        raise ParameterError("cells_along_z", "an extruded mesh needs open_boundary='fembem' (0: unstructured mesh)")
+    if thin_film is None:
+        thin_film = cells_along_z is not None
+    if thin_film not in (True, False):
+        raise ParameterError("thin_film", f"must be True, False or None, got {thin_film!r}")
+    if thin_film and cells_along_z is None:
+        raise ParameterError("thin_film", "needs an extruded mesh (cells_along_z >= 1)")
     if dt_max is None:
         dt_max = 1e-11 if tolerance else 1e-12
     if max_rotation is None:
@@ -91,7 +110,8 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     dom = sp4_domain(mesh_size, comm=comm, mesh_dir=mesh_dir, open_boundary=open_boundary, edge_size=edge_size,
                      cells_along_z=cells_along_z)
     llg = LLG(dom, sp4_initial_state, demag=True, demag_method=open_boundary, order=2, dt=1e-13, dt_max=dt_max,
-              max_rotation=max_rotation, tolerance=tolerance, ksp_rtol=ksp_rtol, stray_field_options={"degree": degree} if open_boundary == "shell" else None)
+              max_rotation=max_rotation, tolerance=tolerance, ksp_rtol=ksp_rtol, thin_film=thin_film,
+              stray_field_options={"degree": degree} if open_boundary == "shell" else None)
     t_setup = time.perf_counter() - t0
     t0 = time.perf_counter()
     fe0 = llg.field_evaluations
@@ -110,7 +130,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     run = LLGRun(llg, out, xdmf_every=xdmf_every, csv_every=1, checkpoint_every=500, energy_every=energy_every,
                  overwrite=True, parameters={"problem": "muMAG SP4", "field": field, "mu0H_mT": SP4_FIELDS_mT[field],
                                              "mesh_size": mesh_size, "edge_size": edge_size,
-                                             "cells_along_z": cells_along_z,
+                                             "cells_along_z": cells_along_z, "thin_film": thin_film,
                                              "tolerance": tolerance, "dt_max": dt_max, "max_rotation": max_rotation,
                                              "relax_method": relax_method,
                                              "open_boundary": open_boundary,
@@ -124,10 +144,11 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     if open_boundary == "fembem":
         llg.timings.update({f"stray_field_{k}": v for k, v in llg.stray.timings.items()})
     summary = {"field": field, "h_nm": mesh_size * 1e9, "edge_nm": edge_size * 1e9 if edge_size else None,
-               "cells_along_z": cells_along_z,
+               "cells_along_z": cells_along_z, "thin_film": thin_film,
                "open_boundary": open_boundary, "potential_degree": degree if open_boundary == "shell" else 1,
                "ranks": comm.size,
                "dofs": {"m_vertices": int(llg.mv.owned_sum(llg.mv.active.astype(float))),
+                        "m_columns": llg.columns.n_global if llg.columns is not None else None,
                         "stray_field": llg.stray.num_dofs,
                         "boundary_nodes": getattr(llg.stray, "num_boundary_nodes", None)},
                "S_state": s_state, "relax_iterations": info["iterations"], "relax_s": t_relax, "setup_s": t_setup,
@@ -187,7 +208,10 @@ def main(argv=None):
                     help="stray field: FEM-BEM on the film alone, or P2 in air + shell")
     ap.add_argument("--edge-size", type=float, default=None, help="cell size near the film's edges [m] (default: half the mesh size; 0: uniform)")
     ap.add_argument("--cells-along-z", type=int, default=None,
-                    help="N: the film's triangulation extruded through the thickness in N cells (default: unstructured)")
+                    help="N: the film's triangulation extruded through the thickness in N cells; 0: unstructured "
+                         f"mesh (default {DEFAULT_CELLS_ALONG_Z} with FEM-BEM, unstructured with the shell)")
+    ap.add_argument("--thin-film", action=argparse.BooleanOptionalAction, default=None,
+                    help="m uniform through the thickness (default: on for an extruded mesh)")
     ap.add_argument("--max-rotation", type=float, default=None,
                     help="largest nodal rotation per step [rad] (default 0.2 with --tolerance, 0.05 without)")
     ap.add_argument("--output", default=None)
@@ -196,7 +220,7 @@ def main(argv=None):
     setup_logging()
     run_sp4(a.field, a.mesh_size, a.t_end, a.output, a.overwrite, a.dt_max, open_boundary=a.open_boundary,
             edge_size=a.edge_size, max_rotation=a.max_rotation, tolerance=a.tolerance, relax_method=a.relax_method,
-            energy_every=a.energy_every, cells_along_z=a.cells_along_z)
+            energy_every=a.energy_every, cells_along_z=a.cells_along_z, thin_film=a.thin_film)
 
 
 if __name__ == "__main__":
