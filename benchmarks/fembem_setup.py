@@ -1,11 +1,13 @@
 """Setup of the FEM-BEM stray-field operator B: time and memory for the SP4 film and a 4x larger one.
 
 Films (Permalloy, 3 nm thick, 5 nm cells and 2.5 nm along the edges, meshed as
-demos/standard_problem_4.py meshes SP4): ``sp4`` 500 x 125 nm, ``x4`` 1000 x 250 nm (4x the area,
-~3.3x the boundary vertices). For each film and number of ranks the worker prints one JSON line
-per operator:
+demos/standard_problem_4.py meshes SP4: extruded in ``--cells-along-z`` cells through the thickness,
+default the demo's 3, 0 for the unstructured mesh): ``sp4`` 500 x 125 nm, ``x4`` 1000 x 250 nm (4x
+the area, ~3.3x the boundary vertices). For each film and number of ranks the worker prints one JSON
+line per operator:
 
-- ``dense`` (the default: compiled kernel, float32 storage), ``aca`` (``compression="aca"``,
+- ``planar`` (the default: compiled kernel, float32 storage, without the blocks between coplanar
+  faces, :class:`fem_stt.fembem.PlanarBlockMatrix`), ``dense`` (all of B), ``aca`` (``compression="aca"``,
   default tol): ``bem_matrix_s`` (assembly of B, max over ranks), ``setup_s`` (the whole
   FemBemStrayField: boundary, B, FEM factorizations), ``operator_bytes`` (B summed over the
   ranks; the dense one is 4 n_b^2), ``solve_s`` (one field evaluation, best of --repeat) and
@@ -40,22 +42,25 @@ NM = 1e-9
 FILMS = {"sp4": (500, 125), "x4": (1000, 250)}  # nm
 
 
-def film_domain(name, mesh_dir: Path, comm):
-    """The film with SP4's mesh: sp4_domain itself for ``sp4``, the same stack scaled for ``x4``."""
+def film_domain(name, mesh_dir: Path, comm, cells_along_z=None):
+    """The film with SP4's mesh: sp4_domain itself for ``sp4``, the same stack scaled for ``x4``
+    (``cells_along_z``: None unstructured, N extruded in N cells)."""
     from fem_stt.geometry import Layer, LayerStack, rectangle
     from fem_stt.geometry.stack import _spec_hash
     from fem_stt.materials import Material
     from fem_stt.validation import sp4_domain
     if name == "sp4":
-        return sp4_domain(5 * NM, comm=comm, mesh_dir=mesh_dir, edge_size=2.5 * NM)
+        return sp4_domain(5 * NM, comm=comm, mesh_dir=mesh_dir, edge_size=2.5 * NM, cells_along_z=cells_along_z)
     lx, ly = FILMS[name]
+    ext = cells_along_z is not None
     st = LayerStack([Layer("film", 3 * NM, Material("Py_sp4", Ms=8.0e5, A=1.3e-11, alpha=0.02),
-                           rectangle(lx * NM, ly * NM))], mesh_size=5 * NM, surrounding=None,
-                    edge_mesh_size=2.5 * NM, name=f"fembem_{name}_h5nm_e2.5nm")
+                           rectangle(lx * NM, ly * NM), mesh_size=3 * NM / cells_along_z if ext else None)],
+                    mesh_size=5 * NM, surrounding=None, edge_mesh_size=2.5 * NM, extruded=ext,
+                    name=f"fembem_{name}_h5nm_e2.5nm" + (f"_extruded{cells_along_z}" if ext else ""))
     return st.mesh(path=mesh_dir / f"{st.name}_{_spec_hash(st.spec())[:8]}.msh", comm=comm)
 
 
-def worker(film: str, repeat: int, numpy_rows: int, dense64_max_bytes: float, mesh_dir: Path):
+def worker(film: str, repeat: int, numpy_rows: int, dense64_max_bytes: float, mesh_dir: Path, cells_along_z=None):
     import numpy as np
     from mpi4py import MPI
 
@@ -63,8 +68,9 @@ def worker(film: str, repeat: int, numpy_rows: int, dense64_max_bytes: float, me
     from fem_stt.fembem import FemBemStrayField, compile_kernels, double_layer_matrix, double_layer_matrix_numpy
 
     comm = MPI.COMM_WORLD
-    d = film_domain(film, mesh_dir, comm)
-    base = {"benchmark": "fembem_setup", "film": film, "size_nm": [*FILMS[film], 3], "ranks": comm.size}
+    d = film_domain(film, mesh_dir, comm, cells_along_z)
+    base = {"benchmark": "fembem_setup", "film": film, "size_nm": [*FILMS[film], 3], "ranks": comm.size,
+            "cells_along_z": cells_along_z, "vertices": d.mesh.topology.index_map(0).size_global}
 
     def tmax(t):
         return round(comm.allreduce(t, op=MPI.MAX), 3)
@@ -129,6 +135,9 @@ def worker(film: str, repeat: int, numpy_rows: int, dense64_max_bytes: float, me
                   "numba_s": timing["numba"], "speedup": round(timing["numpy"] / max(timing["numba"], 1e-9), 2),
                   "numpy_s_full": round(timing["numpy"] * scale, 1), "extrapolated": partial}
     del s
+    planar, H_planar, s = run(compression="planar")
+    planar["dropped_fraction"] = comm.allreduce(s.B.dropped_fraction * s.B.shape[0], op=MPI.SUM) / nb
+    del s
     dense, H_dense, s = run(compression=None)
     del s
     if 8 * nb ** 2 <= dense64_max_bytes:
@@ -138,11 +147,13 @@ def worker(film: str, repeat: int, numpy_rows: int, dense64_max_bytes: float, me
     ref, H_ref, s = run(**ref_kw)
     del s
     dense["field_rel_l2"] = rel_l2(H_dense, H_ref)
+    planar["field_rel_l2"] = rel_l2(H_planar, H_ref)
+    planar["field_rel_l2_vs_dense"] = rel_l2(H_planar, H_dense)
     aca["field_rel_l2"] = rel_l2(H_aca, H_ref)
     aca["field_rel_l2_vs_dense"] = rel_l2(H_aca, H_dense)
     aca["memory_ratio_dense_over_aca"] = round(dense["operator_bytes"] / aca["operator_bytes"], 2)
     aca["setup_ratio_dense_over_aca"] = round(dense["bem_matrix_s"] / max(aca["bem_matrix_s"], 1e-9), 2)
-    lines = [{**base, "operator": "dense", "jit_s": jit_s, **dense}, {**base, "operator": "aca", **aca}, numpy_line,
+    lines = [{**base, "operator": "planar", "jit_s": jit_s, **planar}, {**base, "operator": "dense", **dense}, {**base, "operator": "aca", **aca}, numpy_line,
              {**base, "operator": "reference", "kind": ref_name, **ref}]
     if comm.rank == 0:
         print("RESULT " + json.dumps(lines), flush=True)
@@ -157,17 +168,20 @@ def main():
                     help="rows per rank for the numpy reference (0: all; default all for sp4, 300 otherwise)")
     ap.add_argument("--dense64-max-bytes", type=float, default=2e9)
     ap.add_argument("--mesh-dir", default=str(ROOT / "meshes"))
+    ap.add_argument("--cells-along-z", type=int, default=3,
+                    help="cells through the thickness of the extruded film (default 3, the SP4 demo's; 0: unstructured)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker is not None:
-        worker(a.worker, a.repeat, a.numpy_rows or 0, a.dense64_max_bytes, Path(a.mesh_dir))
+        worker(a.worker, a.repeat, a.numpy_rows or 0, a.dense64_max_bytes, Path(a.mesh_dir), a.cells_along_z or None)
         return
     for film in a.films:
         rows = a.numpy_rows if a.numpy_rows is not None else (0 if film == "sp4" else 300)
         for n in a.ranks:
             with contextlib.redirect_stdout(io.StringIO()):  # run_worker echoes the whole RESULT
                 out = run_worker(__file__, n, ["--worker", film, "--repeat", a.repeat, "--numpy-rows", rows,
-                                               "--dense64-max-bytes", a.dense64_max_bytes, "--mesh-dir", a.mesh_dir])
+                                               "--dense64-max-bytes", a.dense64_max_bytes, "--mesh-dir", a.mesh_dir,
+                                               "--cells-along-z", a.cells_along_z])
             for line in out:
                 print(json.dumps(line), flush=True)
 
