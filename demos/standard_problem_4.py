@@ -94,7 +94,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
         raise ParameterError("cells_along_z", "an extruded mesh needs open_boundary='fembem' (0: unstructured mesh)")
     if thin_film is None:
         thin_film = cells_along_z is not None
-    if thin_film not in (True, False):
+    if not isinstance(thin_film, (bool, np.bool_)):
         raise ParameterError("thin_film", f"must be True, False or None, got {thin_film!r}")
     if thin_film and cells_along_z is None:
         raise ParameterError("thin_film", "needs an extruded mesh (cells_along_z >= 1)")

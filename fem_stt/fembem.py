@@ -972,15 +972,18 @@ class FemBemStrayField(PotentialField):
         if self.comm.size > 1:
             pc.setType("redundant")
         opts = PETSc.Options()
-        opts[f"{sub}pc_type"] = "cholesky"
-        opts[f"{sub}pc_factor_mat_solver_type"] = "petsc"
-        opts[f"{sub}pc_factor_mat_ordering_type"] = "nd"
-        opts[f"{sub}pc_factor_zeropivot"] = 1e-300
+        keys = {f"{sub}pc_type": "cholesky", f"{sub}pc_factor_mat_solver_type": "petsc",
+                f"{sub}pc_factor_mat_ordering_type": "nd", f"{sub}pc_factor_zeropivot": 1e-300}
+        for key, value in keys.items():
+            opts[key] = value
         ksp.setFromOptions()
         try:
             ksp.setUp()
         except PETSc.Error as e:
             raise SolverError(f"FEM-BEM: Cholesky factorization failed ({e})") from e
+        finally:
+            for key in keys:  # read by setUp; do not leave them in the global options database
+                opts.delValue(key)
         return ksp
 
     def _boundary_triangles(self):

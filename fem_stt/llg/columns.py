@@ -71,9 +71,11 @@ class VertexColumns:
         own = np.flatnonzero(act)
         region = np.argmax(member[own], axis=1)
         # all ranks group the same gathered list: (global vertex index, rank, region, x, y)
-        L = max(float(np.ptp(x[own], axis=0).max()) if len(own) else 0.0, 0.0)
-        L = comm.allreduce(L, op=MPI.MAX) or 1.0
-        q = 1e-9 * L  # x, y of an extruded column are copies; round far below any cell size
+        lo, hi = np.empty(3), np.empty(3)
+        comm.Allreduce(x[own].min(axis=0) if len(own) else np.full(3, np.inf), lo, op=MPI.MIN)
+        comm.Allreduce(x[own].max(axis=0) if len(own) else np.full(3, -np.inf), hi, op=MPI.MAX)
+        L = float(np.max(hi - lo)) if np.all(np.isfinite(hi - lo)) else 0.0
+        q = 1e-9 * (L or 1.0)  # x, y of an extruded column are copies (to round-off); round far below any cell
         key = np.column_stack([region, np.rint(x[own, 0] / q), np.rint(x[own, 1] / q)]).astype(np.int64)
         parts = comm.allgather((g0 + own, key))
         gid = np.concatenate([p[0] for p in parts])

@@ -163,22 +163,28 @@ class TangentStiffness:
         no = n_owned
         indptr, cols, vals = K.getValuesCSR()
         rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        comm = K.comm.tompi4py()
+
+        def fail_together(message):  # every rank raises (a lone rank would leave the others in createMPI)
+            messages = [m for m in comm.allgather(message) if m]
+            if messages:
+                raise SolverError(messages[0])
         # K_ex = k (x) I_3: entries only between equal components, the same values for the 3 components
-        if np.any((vals != 0.0) & (rows % 3 != cols % 3)):
-            raise SolverError("exchange stiffness couples different components of m; the tangent-plane "
-                              "assembly assumes K_ex = k (x) I_3")
+        fail_together("exchange stiffness couples different components of m; the tangent-plane assembly assumes "
+                      "K_ex = k (x) I_3" if np.any((vals != 0.0) & (rows % 3 != cols % 3)) else None)
         keep = (rows % 3 == 0) & (cols % 3 == 0)
         vrow, gcol, k = rows[keep] // 3, cols[keep] // 3, vals[keep]
         # (in parallel the components' off-process sums differ in the last bits: compare to round-off)
         rowmax = np.zeros(len(indptr) - 1)
         np.maximum.at(rowmax, rows, np.abs(vals))
         tol = 1e-12 * rowmax[rows[keep]]
+        same = True
         for c in (1, 2):
             sel = (rows % 3 == c) & (cols % 3 == c)
-            if not (np.array_equal(rows[sel] // 3, vrow) and np.array_equal(cols[sel] // 3, gcol)
-                    and np.all(np.abs(vals[sel] - k) <= tol)):
-                raise SolverError("exchange stiffness differs between components of m; the tangent-plane "
-                                  "assembly assumes K_ex = k (x) I_3")
+            same &= (np.array_equal(rows[sel] // 3, vrow) and np.array_equal(cols[sel] // 3, gcol)
+                     and bool(np.all(np.abs(vals[sel] - k) <= tol)))
+        fail_together(None if same else "exchange stiffness differs between components of m; the tangent-plane "
+                                        "assembly assumes K_ex = k (x) I_3")
         order = np.lexsort((gcol, vrow))  # rows ascending, global columns ascending within a row
         vrow, gcol, k = vrow[order], gcol[order], k[order]
         # The columns of a row reach vertices of every cell around it, also ones this rank does not
@@ -208,8 +214,7 @@ class TangentStiffness:
         idx[r_indptr[2 * seg + 1] + within] = pair
         # positions of the diagonal 2 x 2 blocks (k_ii is always stored)
         diag_p = np.flatnonzero(gcol == r0 + np.repeat(np.arange(no), n))
-        if len(diag_p) != no:
-            raise SolverError("exchange stiffness lacks a diagonal entry")
+        fail_together("exchange stiffness lacks a diagonal entry" if len(diag_p) != no else None)
         q = 4 * kptr[:-1] + 2 * (diag_p - kptr[:-1])
         diagonal = np.column_stack([q, q + 1, q + 2 * n, q + 2 * n + 1])
         self.structure = (r_indptr.astype(PETSc.IntType), idx.astype(PETSc.IntType), diagonal)

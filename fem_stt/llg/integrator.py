@@ -338,16 +338,23 @@ class LLG:
         arr[mv.active] /= nrm[mv.active, None]
         arr[~mv.active] = 0.0
         if self.columns is not None:  # thin film: the weighted column averages, normalized
-            no = mv.n_owned
-            mc = self.columns.sum(mv.w_Ms[:no, None] * arr[:no]) / self.columns.weight[:, None]
-            nc = np.linalg.norm(mc, axis=1)
-            bad = ~(nc > 1e-12)
-            if self.comm.allreduce(int(bad.any()), op=MPI.MAX):
-                where = f" (e.g. at x = {x[self.columns.rep[np.flatnonzero(bad)[0]]]})" if bad.any() else ""
-                raise ParameterError(name, f"averages to zero over a vertex column{where}; thin_film needs a "
-                                           "non-zero average through the thickness")
-            arr[:no] = self.columns.spread(mc / nc[:, None])
+            arr[: mv.n_owned] = self._column_average(arr, name)
         f.x.scatter_forward()
+
+    def _column_average(self, m: np.ndarray, name: str) -> np.ndarray:
+        """thin_film: the unit vectors (n_owned, 3) of the weighted column averages sum_col w_i m_i of the
+        vertex values m (n_local or n_owned rows), copied to every vertex of the column. Raises
+        ParameterError (``name``) if an average is zero. Collective."""
+        mv, cols, no = self.mv, self.columns, self.mv.n_owned
+        mc = cols.sum(mv.w_Ms[:no, None] * m[:no]) / cols.weight[:, None]
+        nc = np.linalg.norm(mc, axis=1)
+        bad = ~(nc > 1e-12)
+        if self.comm.allreduce(int(bad.any()), op=MPI.MAX):
+            x = mv.V1.tabulate_dof_coordinates()
+            where = f" (e.g. at x = {x[cols.rep[np.flatnonzero(bad)[0]]]})" if bad.any() else ""
+            raise ParameterError(name, f"averages to zero over a vertex column{where}; thin_film needs a "
+                                       "non-zero average through the thickness")
+        return cols.spread(mc / nc[:, None])
 
     def set_external_field(self, H_ext):
         """Replace the external field (None, a 3-vector [A/m] or a callable t -> 3-vector); validated."""
@@ -365,12 +372,16 @@ class LLG:
                 "t": self.t, "dt": self.dt, "step": self.step_count, "rejected": self.rejected}
 
     def set_state(self, state: dict):
-        """Inverse of :meth:`get_state` (arrays in this rank's local numbering)."""
+        """Inverse of :meth:`get_state` (arrays in this rank's local numbering). With thin_film, m and the
+        history are replaced by their normalized column averages (a no-op for a thin_film run's state)."""
         self.m.x.array.reshape(-1, 3)[: self.mv.n_local] = state["m"]
-        if self.columns is not None:
-            self.m_array[: self.mv.n_owned] = self.columns.uniform(self.m_array[: self.mv.n_owned])
-        self.m.x.scatter_forward()
         self._history = [(np.array(mh), float(kh)) for mh, kh in state.get("history", [])]
+        if self.columns is not None:  # (a no-op for a state of a thin_film run)
+            no = self.mv.n_owned
+            self.m_array[:no] = self._column_average(self.m_array, "state['m']")
+            for mh, _ in self._history:
+                mh[:no] = self._column_average(mh, "state['history']")
+        self.m.x.scatter_forward()
         if self.stray is not None and state.get("u") is not None:
             self.stray.u.x.array[:] = state["u"]
         self.v.x.array[:] = 0.0
@@ -457,7 +468,8 @@ class LLG:
         return F
 
     def effective_field(self) -> np.ndarray:
-        """Nodal H_eff = F_i / (mu0 int Ms phi_i) [A/m] at the current m, (n_owned, 3); 0 off magnets."""
+        """Nodal H_eff = F_i / (mu0 int Ms phi_i) [A/m] at the current m, (n_owned, 3); 0 off magnets.
+        With thin_film: the weighted mean of H_eff over each vertex column (the field the constrained m feels)."""
         F = self._total_force(self.m)
         a = self.mv.active[: self.mv.n_owned]
         H = np.zeros_like(F)
