@@ -60,13 +60,9 @@ def halving(tol, h=5e-9, edge=None, t_end=0.16e-9, field=1, cells_along_z=None, 
 
     from fem_stt.constants import MU0
     from fem_stt.llg import LLG
-    from fem_stt.validation import SP4_FIELDS_mT, first_zero_crossing, sp4_domain, sp4_initial_state
-    sys.path.insert(0, str(ROOT / "demos"))
-    from standard_problem_4 import DEFAULT_CELLS_ALONG_Z
-    sys.path.pop(0)
+    from fem_stt.validation import SP4_FIELDS_mT, first_zero_crossing, sp4_domain, sp4_initial_state, sp4_mesh_options
     edge = h / 2 if edge is None else edge
-    nz = (DEFAULT_CELLS_ALONG_Z if cells_along_z is None else cells_along_z) or None
-    thin_film = nz is not None if thin_film is None else thin_film
+    nz, thin_film = sp4_mesh_options(cells_along_z, thin_film)
     dom = sp4_domain(h, mesh_dir=ROOT / "meshes", edge_size=edge or None, cells_along_z=nz)
     llg = LLG(dom, sp4_initial_state, demag=True, demag_method="fembem", order=2, thin_film=thin_film)
     c0 = time.process_time()

@@ -44,12 +44,10 @@ from fem_stt.errors import ParameterError
 from fem_stt.io import prepare_output_dir, setup_logging, write_json
 from fem_stt.llg import LLG
 from fem_stt.llg.run import LLGRun, progress_logger
-from fem_stt.validation import (SP4_FIELDS_mT, first_zero_crossing, load_oommf_reference, require_cells_along_z,
-                                sp4_domain, sp4_initial_state)
+from fem_stt.validation import (SP4_CELLS_ALONG_Z, SP4_FIELDS_mT, first_zero_crossing, load_oommf_reference,
+                                sp4_domain, sp4_initial_state, sp4_mesh_options)
 
 ROOT = Path(__file__).resolve().parents[1]
-#: FEM-BEM default: the film's triangulation extruded in 3 cells through the 3 nm (README, "mesh study")
-DEFAULT_CELLS_ALONG_Z = 3
 
 
 def default_reference_dir() -> Path:
@@ -70,10 +68,8 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     ``ksp_rtol``: relative residual of the tangent-plane GMRES solve; 1e-6 (the LLG default is
     1e-10) takes 10.7 instead of 18 iterations per step and a third less solve time, and moves
     the field-1 crossing by 0.0004 ps and m at 0.16 ns by 3.5e-5 (5 nm film, tolerance 5e-4).
-    ``cells_along_z``: None (default) for the film's triangulation extruded through the thickness in
-    3 cells with FEM-BEM and an unstructured mesh with ``open_boundary="shell"``; 0 for an unstructured
-    mesh; N >= 1 for N extruded cells (FEM-BEM only). ``thin_film``: m uniform through the thickness
-    (:mod:`fem_stt.llg.columns`); None (default) for True on an extruded mesh.
+    ``cells_along_z``, ``thin_film``: the mesh choice of :func:`fem_stt.validation.sp4_mesh_options`
+    (default: 3 extruded cells with m uniform through them for FEM-BEM, unstructured for the shell).
     Raises ParameterError for a bad field, tolerance, relax_method, cells_along_z or thin_film (before
     any mesh work).
     """
@@ -85,19 +81,7 @@ def run_sp4(field=1, mesh_size=5e-9, t_end=1e-9, output=None, overwrite=False, d
     tolerance = tolerance or None
     if tolerance is not None and not 0 < tolerance <= 0.1:
         raise ParameterError("tolerance", f"must be in (0, 0.1] or 0/None (rotation rule), got {tolerance!r}")
-    if cells_along_z is None:
-        cells_along_z = DEFAULT_CELLS_ALONG_Z if open_boundary == "fembem" else 0
-    if not (isinstance(cells_along_z, (int, np.integer)) and not isinstance(cells_along_z, bool) and cells_along_z == 0):
-        require_cells_along_z(cells_along_z)
-    cells_along_z = cells_along_z or None  # None: unstructured
-    if cells_along_z is not None and open_boundary != "fembem":
-        raise ParameterError("cells_along_z", "an extruded mesh needs open_boundary='fembem' (0: unstructured mesh)")
-    if thin_film is None:
-        thin_film = cells_along_z is not None
-    if not isinstance(thin_film, (bool, np.bool_)):
-        raise ParameterError("thin_film", f"must be True, False or None, got {thin_film!r}")
-    if thin_film and cells_along_z is None:
-        raise ParameterError("thin_film", "needs an extruded mesh (cells_along_z >= 1)")
+    cells_along_z, thin_film = sp4_mesh_options(cells_along_z, thin_film, open_boundary)
     if dt_max is None:
         dt_max = 1e-11 if tolerance else 1e-12
     if max_rotation is None:
@@ -209,7 +193,7 @@ def main(argv=None):
     ap.add_argument("--edge-size", type=float, default=None, help="cell size near the film's edges [m] (default: half the mesh size; 0: uniform)")
     ap.add_argument("--cells-along-z", type=int, default=None,
                     help="N: the film's triangulation extruded through the thickness in N cells; 0: unstructured "
-                         f"mesh (default {DEFAULT_CELLS_ALONG_Z} with FEM-BEM, unstructured with the shell)")
+                         f"mesh (default {SP4_CELLS_ALONG_Z} with FEM-BEM, unstructured with the shell)")
     ap.add_argument("--thin-film", action=argparse.BooleanOptionalAction, default=None,
                     help="m uniform through the thickness (default: on for an extruded mesh)")
     ap.add_argument("--max-rotation", type=float, default=None,

@@ -816,7 +816,8 @@ class FemBemStrayField(PotentialField):
     num_boundary_nodes : global number of boundary vertices n_b, setup_s : setup time [s],
     setup_timings : its parts [s] (``"boundary"``, ``"bem_matrix"``, ``"fem"``),
     B : this rank's rows of B (``ndarray`` (n_rows, n_b), :class:`HMatrix` or :class:`PlanarBlockMatrix`),
-    operator_bytes : bytes of B summed over the ranks, solid_angle : (n_rows,) Omega_i [sr],
+    operator_bytes : bytes of B summed over the ranks, dropped_fraction : share of all of B's
+    entries that ``compression="planar"`` leaves out (0 otherwise), solid_angle : (n_rows,) Omega_i [sr],
     boundary_triangles : (n_t, 3, 3) corners of all boundary triangles [m] (outward
     counter-clockwise), boundary_corners : (n_t, 3) their boundary indices, row_points :
     (n_rows, 3) this rank's boundary vertices [m], row_boundary_index : (n_rows,) theirs.
@@ -892,6 +893,8 @@ class FemBemStrayField(PotentialField):
                 self.B = PlanarBlockMatrix(self.B, x_rows, rowb, tri_x, cols)
         self.compression = compression
         self.operator_bytes = comm.allreduce(int(self.B.nbytes), op=MPI.SUM)
+        dropped = self.B.dropped_fraction * self.B.shape[0] * nb if compression == "planar" else 0.0
+        self.dropped_fraction = comm.allreduce(dropped, op=MPI.SUM) / nb**2
         t2 = time.perf_counter()
 
         # ---- FEM operators (magnetic cells; identity rows elsewhere)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -104,15 +104,46 @@ SP4_S_STATE = (0.96697, 0.12527, 0.0)  # relaxed <m>, mumax3 (shared/reference/R
 SP4_CROSSING_PS = {1: 138.419, 2: 136.685}  # first zero crossing of <mx>, NIST/OOMMF 1 nm cells
 
 
+#: cells through the film's thickness of the SP4 demo's FEM-BEM mesh, with m uniform through them
+#: (README, "mesh study")
+SP4_CELLS_ALONG_Z = 3
+
+
 def require_cells_along_z(n) -> None:
     """ParameterError unless ``n`` is None (unstructured mesh) or an integer >= 1."""
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ParameterError("cells_along_z", f"must be an integer >= 1 (or None: unstructured mesh), got {n!r}")
 
 
+def sp4_mesh_options(cells_along_z=None, thin_film=None, open_boundary: str = "fembem"):
+    """The SP4 runs' mesh choice, resolved and validated: returns (cells_along_z or None, thin_film).
+
+    ``cells_along_z``: None for the default (:data:`SP4_CELLS_ALONG_Z` extruded cells with FEM-BEM,
+    an unstructured mesh with the shell), 0 for an unstructured mesh, N >= 1 for N extruded cells
+    (FEM-BEM only). ``thin_film`` (LLG: m uniform through the thickness): None for True exactly on an
+    extruded mesh. Raises ParameterError (``cells_along_z``, ``thin_film``) before any work.
+    """
+    if cells_along_z is None:
+        cells_along_z = SP4_CELLS_ALONG_Z if open_boundary == "fembem" else 0
+    if not (isinstance(cells_along_z, (int, np.integer)) and not isinstance(cells_along_z, bool) and cells_along_z == 0):
+        require_cells_along_z(cells_along_z)
+    cells_along_z = cells_along_z or None  # None: unstructured
+    if cells_along_z is not None and open_boundary != "fembem":
+        raise ParameterError("cells_along_z", "an extruded mesh needs open_boundary='fembem' (0: unstructured mesh)")
+    if thin_film is None:
+        thin_film = cells_along_z is not None
+    if not isinstance(thin_film, (bool, np.bool_)):
+        raise ParameterError("thin_film", f"must be True, False or None, got {thin_film!r}")
+    if thin_film and cells_along_z is None:
+        raise ParameterError("thin_film", "needs an extruded mesh (cells_along_z >= 1)")
+    return cells_along_z, bool(thin_film)
+
+
 def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes"), open_boundary: str = "fembem",
-               edge_size: Optional[float] = None, cells_along_z: Optional[int] = None):
-    """The SP4 film (region ``film``, 500 x 125 x 3 nm) with cell size ``h`` [m].
+               edge_size: Optional[float] = None, cells_along_z: Optional[int] = None,
+               size: Tuple[float, float] = (500 * NM, 125 * NM)):
+    """The SP4 film (region ``film``, 500 x 125 x 3 nm; ``size`` [m] for another in-plane size of the
+    same film and mesh) with cell size ``h`` [m].
 
     ``open_boundary="fembem"``: the film alone (for :class:`fem_stt.fembem.FemBemStrayField`);
     ``"shell"``: the film in an air box + shell. ``edge_size`` [m]: finer cells near the
@@ -133,9 +164,11 @@ def sp4_domain(h: float, comm=None, mesh_dir=Path("meshes"), open_boundary: str 
     require_cells_along_z(cells_along_z)
     extruded = cells_along_z is not None
     tag += f"_extruded{cells_along_z}" if extruded else ""
-    film = Layer("film", 3 * NM, py, rectangle(500 * NM, 125 * NM), mesh_size=3 * NM / cells_along_z if extruded else None)
+    lx, ly = size
+    name = "sp4" if (lx, ly) == (500 * NM, 125 * NM) else f"film_{lx / NM:g}x{ly / NM:g}nm"
+    film = Layer("film", 3 * NM, py, rectangle(lx, ly), mesh_size=3 * NM / cells_along_z if extruded else None)
     st = LayerStack([film], mesh_size=h, surrounding=sur,
-                    edge_mesh_size=edge_size, name=f"sp4_h{h / NM:g}nm{tag}", extruded=extruded)
+                    edge_mesh_size=edge_size, name=f"{name}_h{h / NM:g}nm{tag}", extruded=extruded)
     return st.mesh(path=Path(mesh_dir) / f"{st.name}_{_spec_hash(st.spec())[:8]}.msh", comm=comm)
 
 

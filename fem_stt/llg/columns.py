@@ -157,11 +157,9 @@ class VertexColumns:
         """Per-vertex values (n_owned, bs) made column-uniform by copying each representative's value. Collective."""
         return self.spread(np.asarray(a)[self.rep])
 
-    def average(self, F: np.ndarray, w: np.ndarray) -> np.ndarray:
+    def average(self, F: np.ndarray) -> np.ndarray:
         """Nodal forces F (n_owned vertices, 3) [J] redistributed over each column in proportion to the
-        vertex weights w (n_owned,): w_i (sum_col F)/(sum_col w). Column sums are unchanged and
+        vertex weights w_i = ``mv.w_Ms``: w_i (sum_col F)/``weight``. Column sums are unchanged and
         F_i/w_i (the nodal field) becomes the column's weighted mean field. Collective."""
-        Fc = self.sum(F)
-        wc = self.sum(np.asarray(w)[:, None])[:, 0]
-        Hc = Fc / np.where(wc > 0, wc, 1.0)[:, None]
-        return np.asarray(w)[:, None] * self.spread(Hc)
+        w = self.mv.w_Ms[: len(self.column_of)]
+        return w[:, None] * self.spread(self.sum(F) / self.weight[:, None])

@@ -117,17 +117,6 @@ class Exchange:
         self.K = _compat.assemble_matrix(_compat.form(a), bcs=[bc])
         self._tmp = self.K.createVecLeft()
 
-    def tangent_structure(self):
-        """Sparsity of R = P^T K_ex P in the tangent basis of the vertices
-        (:class:`TangentStiffness` of K_ex): (indptr, indices, diagonal)."""
-        im = self.mv.Vm.dofmap.index_map
-        self._tangent = TangentStiffness(self.K, im.size_local, im.local_range[0])
-        return self._tangent.structure
-
-    def tangent_values(self, e1: np.ndarray, e2: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Values of R = P^T K_ex P (layout of :meth:`tangent_structure`); see :meth:`TangentStiffness.values`."""
-        return self._tangent.values(e1, e2, out)
-
     def force(self, m_vec: PETSc.Vec, out: PETSc.Vec):
         """out = -K_ex m (owned entries)."""
         self.K.mult(m_vec, out)

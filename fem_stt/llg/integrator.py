@@ -31,7 +31,7 @@ then m_i <- (m_i + k v_i) / |m_i + k v_i|.
 The tangent constraint is imposed by a local orthonormal basis (e1_i, e2_i) per vertex,
 v_i = P_i x_i with P_i = [e1_i e2_i]; the reduced matrix is R = P^T K_ex P, assembled
 directly as the 2x2 blocks R_ij = k_ij E_i^T E_j of the scalar stiffness k (K_ex = k (x) I_3;
-a fixed sparsity written in place each step, :meth:`fem_stt.llg.field.Exchange.tangent_structure`) plus the 2x2 blocks
+a fixed sparsity written in place each step, :class:`fem_stt.llg.field.TangentStiffness`) plus the 2x2 blocks
 [[W_alpha', -W_gamma], [W_gamma, W_alpha']] (from m x e1 = e2, m x e2 = -e1).
 It is solved by GMRES + block Jacobi/ILU, started from the previous step's velocity; a step whose largest nodal rotation
 atan(k |v_i|) exceeds ``max_rotation`` (or that is not finite) is rejected and
@@ -235,11 +235,10 @@ class LLG:
         # matrix LHS = c R + (2 x 2 diagonal blocks) shares R's sparsity, written whole each step.
         # thin_film: the unknowns are the columns' velocities, R from K_col = C^T K_ex C (columns.py)
         if self.columns is None:
-            self.exchange.tangent_structure()
-            self._tangent, nr, NR = self.exchange._tangent, no, N
+            self._tangent, nr, NR = TangentStiffness(self.exchange.K, no, r0), no, N
         else:
-            self._K_col = self.exchange.K.PtAP(self.columns.matrix(3))
-            self._tangent = TangentStiffness(self._K_col, self.columns.n_owned, self.columns.r0)
+            K_col = self.exchange.K.PtAP(self.columns.matrix(3))
+            self._tangent = TangentStiffness(K_col, self.columns.n_owned, self.columns.r0)
             nr, NR = self.columns.n_owned, self.columns.n_global
         self._R_indptr, self._R_indices, self._diag_pos = self._tangent.structure
         self._R_vals = np.zeros(len(self._R_indices))
@@ -651,7 +650,7 @@ class LLG:
         self.exchange.force(m_func.vector, self._fwork)
         F += self._fwork.array.reshape(-1, 3)
         if self.columns is not None:  # thin film: the force on a column, spread by the vertex weights
-            F = self.columns.average(F, np.where(self.mv.active, self.mv.w_Ms, 0.0)[: self.mv.n_owned])
+            F = self.columns.average(F)
         return F
 
     def _move_along(self, d: np.ndarray, tau: float) -> np.ndarray:

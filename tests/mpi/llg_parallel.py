@@ -40,7 +40,7 @@ def tangent_R_vs_ptap(s) -> float:
     from petsc4py import PETSc
     s._update_P()
     ref = s.exchange.K.ptap(s.P)
-    vals = s.exchange.tangent_values(s._e1, s._e2, np.zeros(len(s._R_indices)))
+    vals = s._tangent.values(s._e1, s._e2, np.zeros(len(s._R_indices)))
     R = PETSc.Mat().createAIJ(size=ref.getSizes(), comm=s.comm, csr=(s._R_indptr, s._R_indices, vals))
     R.assemble()
     R.axpy(-1.0, ref, structure=PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
